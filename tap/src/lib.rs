@@ -1,0 +1,1 @@
+//! Linux TAP device for wolfip.
