@@ -5,12 +5,46 @@
 //! time; the stack hands out frames to send and the instant at which it next
 //! needs to run. Every capacity is fixed at build time (see [`config`]).
 //!
-//! A frame's path: [`phy::Device`] -> `iface` (Ethernet demux, ARP, loopback)
-//! -> `ip` (checksum, reassembly, routing) -> ICMP | UDP -> sockets.
+//! A frame's path: [`phy::Device`] -> [`Stack::receive`] (Ethernet demux,
+//! ARP, loopback) -> `ip` (checksum, reassembly) -> ICMP | UDP -> sockets;
+//! and back: sockets -> `ip::output` (routing, fragmentation, ARP) ->
+//! `iface::tx_pool` -> [`Stack::transmit`] -> [`phy::Device`].
+//!
+//! ```
+//! use wolfip_core::{Stack, IfaceConfig, Ipv4Cidr};
+//! use wolfip_core::rand::FixedSeed;
+//! use wolfip_core::wire::EthernetAddress;
+//!
+//! let mut stack = Box::new(Stack::new(&mut FixedSeed(1)));
+//! let eth0 = stack.add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 1]))).unwrap();
+//! stack.set_ipv4(eth0, Some("192.0.2.2/24".parse::<Ipv4Cidr>().unwrap())).unwrap();
+//! assert_eq!(stack.route_lookup("192.0.2.9".parse().unwrap()).unwrap().iface, eth0);
+//! ```
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod addr;
+pub mod config;
+pub mod icmp;
+pub mod iface;
+pub mod ip;
+mod net;
 pub mod phy;
+pub mod rand;
+pub mod stack;
+pub mod stats;
+pub mod storage;
 pub mod time;
+pub mod udp;
 pub mod wire;
+
+pub use addr::{Ipv4Addr, Ipv4Cidr, SocketAddrV4};
+pub use iface::route::{NextHop, Route, RouteError};
+pub use iface::{IfaceConfig, IfaceError, IfaceId};
+pub use stack::Stack;
+pub use stats::Stats;
+pub use time::{Duration, Instant};
+pub use udp::{
+    UdpBindError, UdpConnectError, UdpHandle, UdpMeta, UdpOpenError, UdpRecvError, UdpSendError,
+};

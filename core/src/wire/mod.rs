@@ -20,11 +20,11 @@ pub mod udp;
 
 use core::fmt;
 
-// pub use arp::{ArpOperation, ArpPacket, ArpRepr};
-// pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
-// pub use icmp::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
-// pub use ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
-// pub use udp::{UdpPacket, UdpRepr};
+pub use arp::{ArpOperation, ArpPacket, ArpRepr};
+pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
+pub use icmp::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
+pub use ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
+pub use udp::{UdpPacket, UdpRepr};
 
 /// Why a packet could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,317 @@
+//! Every capacity of the stack, in one place.
+//!
+//! Values are fixed when the crate is compiled. Each one has a default and
+//! can be overridden with an environment variable of the same name prefixed
+//! by `WOLFIP_` at build time, the way Kconfig options size Zephyr's stack:
+//!
+//! ```text
+//! WOLFIP_UDP_SOCKETS=16 WOLFIP_TX_FRAMES=32 cargo build --release
+//! ```
+//!
+//! Combinations that cannot work are rejected at compile time (see the
+//! `const` assertions at the bottom of this file). [`report`] describes the
+//! configuration and the RAM each part of the stack takes;
+//! `docs/configuration.md` maps Zephyr's options onto these.
+
+use core::fmt;
+
+/// Parses a decimal build-time override, or returns `default`.
+/// A malformed value stops the build with a message naming the problem.
+const fn env_or(value: Option<&str>, default: usize) -> usize {
+    let s = match value {
+        Some(s) => s.as_bytes(),
+        None => return default,
+    };
+    if s.is_empty() {
+        panic!("wolfip config: empty WOLFIP_* value");
+    }
+    let mut n: usize = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'_' {
+            i += 1;
+            continue;
+        }
+        if c < b'0' || c > b'9' {
+            panic!("wolfip config: WOLFIP_* values must be decimal numbers");
+        }
+        n = match n.checked_mul(10) {
+            Some(v) => v,
+            None => panic!("wolfip config: WOLFIP_* value too large"),
+        };
+        n += (c - b'0') as usize;
+        i += 1;
+    }
+    n
+}
+
+macro_rules! knob {
+    ($(#[$doc:meta])* $name:ident, $env:literal, $default:expr) => {
+        $(#[$doc])*
+        #[doc = concat!("\n\nOverride at build time with `", $env, "`.")]
+        pub const $name: usize = env_or(option_env!($env), $default);
+    };
+}
+
+knob!(
+    /// Ethernet interfaces the stack can own (the loopback interface comes on
+    /// top). Zephyr: `NET_IF_MAX_IPV4_COUNT`.
+    INTERFACES, "WOLFIP_INTERFACES", 2
+);
+knob!(
+    /// Largest Ethernet frame, header included, FCS excluded: 1514 for a
+    /// 1500-byte MTU.
+    FRAME_SIZE, "WOLFIP_FRAME_SIZE", 1514
+);
+knob!(
+    /// Frame slots between the stack and the drivers for outgoing traffic
+    /// (frames waiting for ARP use some of them). Zephyr: `NET_PKT_TX_COUNT`.
+    TX_FRAMES, "WOLFIP_TX_FRAMES", 16
+);
+knob!(
+    /// Frame slots of the loopback interface.
+    LOOPBACK_FRAMES, "WOLFIP_LOOPBACK_FRAMES", 8
+);
+knob!(
+    /// Frames the stack takes from one device in one `poll` before it runs
+    /// timers and transmits (keeps latency bounded under a flood).
+    RX_BUDGET, "WOLFIP_RX_BUDGET", 64
+);
+knob!(
+    /// Routes besides the connected ones derived from interface addresses.
+    ROUTES, "WOLFIP_ROUTES", 8
+);
+knob!(
+    /// ARP cache entries per interface.
+    ARP_ENTRIES, "WOLFIP_ARP_ENTRIES", 16
+);
+knob!(
+    /// Outgoing frames that may wait for an ARP answer at once (taken from
+    /// the `TX_FRAMES` slots).
+    ARP_PENDING, "WOLFIP_ARP_PENDING", 8
+);
+knob!(
+    /// Seconds an ARP entry is trusted after its last confirmation.
+    ARP_REACHABLE_SECS, "WOLFIP_ARP_REACHABLE_SECS", 60
+);
+knob!(
+    /// Milliseconds between two ARP requests for the same address.
+    ARP_RETRY_MS, "WOLFIP_ARP_RETRY_MS", 1000
+);
+knob!(
+    /// ARP requests sent for an address before waiting frames are dropped.
+    ARP_MAX_REQUESTS, "WOLFIP_ARP_MAX_REQUESTS", 3
+);
+knob!(
+    /// Datagrams being reassembled at once. Zephyr:
+    /// `NET_IPV4_FRAGMENT_MAX_COUNT`.
+    REASM_BUFFERS, "WOLFIP_REASM_BUFFERS", 2
+);
+knob!(
+    /// Largest IP payload one reassembly buffer holds (a multiple of 64).
+    REASM_BUFFER_SIZE, "WOLFIP_REASM_BUFFER_SIZE", 8192
+);
+knob!(
+    /// Milliseconds a partly reassembled datagram is kept (RFC 791 suggests
+    /// 15 s as the initial timer). Zephyr: `NET_IPV4_FRAGMENT_TIMEOUT`.
+    REASM_TIMEOUT_MS, "WOLFIP_REASM_TIMEOUT_MS", 15_000
+);
+knob!(
+    /// Path-MTU cache entries (learned from ICMP fragmentation-needed).
+    PMTU_ENTRIES, "WOLFIP_PMTU_ENTRIES", 4
+);
+knob!(
+    /// Default time to live of outgoing datagrams.
+    IP_TTL, "WOLFIP_IP_TTL", 64
+);
+knob!(
+    /// ICMP error messages the stack may send in a burst.
+    ICMP_ERROR_BURST, "WOLFIP_ICMP_ERROR_BURST", 10
+);
+knob!(
+    /// ICMP error messages the stack may send per second once the burst is
+    /// spent (RFC 1812 §4.3.2.8 rate limiting).
+    ICMP_ERRORS_PER_SEC, "WOLFIP_ICMP_ERRORS_PER_SEC", 10
+);
+knob!(
+    /// UDP sockets. Zephyr: part of `NET_MAX_CONTEXTS`.
+    UDP_SOCKETS, "WOLFIP_UDP_SOCKETS", 8
+);
+knob!(
+    /// Bytes of received datagrams one UDP socket can hold.
+    UDP_RX_BUFFER, "WOLFIP_UDP_RX_BUFFER", 4096
+);
+knob!(
+    /// Received datagrams one UDP socket can hold.
+    UDP_RX_DATAGRAMS, "WOLFIP_UDP_RX_DATAGRAMS", 8
+);
+knob!(
+    /// Bytes of datagrams waiting to be sent one UDP socket can hold; also
+    /// the largest datagram it can send.
+    UDP_TX_BUFFER, "WOLFIP_UDP_TX_BUFFER", 4096
+);
+knob!(
+    /// Datagrams waiting to be sent one UDP socket can hold.
+    UDP_TX_DATAGRAMS, "WOLFIP_UDP_TX_DATAGRAMS", 8
+);
+
+/// Interfaces including the loopback interface (index 0).
+pub const ALL_INTERFACES: usize = INTERFACES + 1;
+
+/// Smallest MTU IPv4 allows (RFC 791: every host must accept 68 octets).
+pub const MIN_MTU: usize = 68;
+
+// Compile-time checks: a configuration that cannot work does not build.
+const _: () = assert!(
+    INTERFACES >= 1 && INTERFACES <= 32,
+    "WOLFIP_INTERFACES must be 1..=32"
+);
+const _: () = assert!(
+    FRAME_SIZE >= 14 + MIN_MTU && FRAME_SIZE <= 9018,
+    "WOLFIP_FRAME_SIZE must be 82..=9018"
+);
+const _: () = assert!(
+    TX_FRAMES >= 2 && TX_FRAMES <= 4096,
+    "WOLFIP_TX_FRAMES must be 2..=4096"
+);
+const _: () = assert!(
+    ARP_PENDING >= 1 && ARP_PENDING < TX_FRAMES,
+    "WOLFIP_ARP_PENDING must be at least 1 and below WOLFIP_TX_FRAMES"
+);
+const _: () = assert!(
+    LOOPBACK_FRAMES >= 1,
+    "WOLFIP_LOOPBACK_FRAMES must be at least 1"
+);
+const _: () = assert!(RX_BUDGET >= 1, "WOLFIP_RX_BUDGET must be at least 1");
+const _: () = assert!(
+    ARP_ENTRIES >= 1 && ARP_ENTRIES <= 1024,
+    "WOLFIP_ARP_ENTRIES must be 1..=1024"
+);
+const _: () = assert!(
+    ARP_MAX_REQUESTS >= 1,
+    "WOLFIP_ARP_MAX_REQUESTS must be at least 1"
+);
+const _: () = assert!(
+    REASM_BUFFER_SIZE % 64 == 0 && REASM_BUFFER_SIZE >= 1024 && REASM_BUFFER_SIZE <= 65536,
+    "WOLFIP_REASM_BUFFER_SIZE must be a multiple of 64 in 1024..=65536"
+);
+const _: () = assert!(UDP_SOCKETS <= 255, "WOLFIP_UDP_SOCKETS must be at most 255");
+const _: () = assert!(
+    UDP_RX_DATAGRAMS >= 1 && UDP_TX_DATAGRAMS >= 1,
+    "UDP queues need at least one datagram"
+);
+const _: () = assert!(
+    UDP_TX_BUFFER <= 65507 && UDP_RX_BUFFER <= 65536,
+    "UDP buffers above the largest datagram are wasted"
+);
+const _: () = assert!(
+    IP_TTL >= 1 && IP_TTL <= 255,
+    "WOLFIP_IP_TTL must be 1..=255"
+);
+const _: () = assert!(
+    ICMP_ERROR_BURST >= 1,
+    "WOLFIP_ICMP_ERROR_BURST must be at least 1"
+);
+
+/// A description of the build-time configuration and the RAM it costs.
+///
+/// `Display` prints one line per capacity followed by the memory of each part
+/// of a [`crate::Stack`], in the spirit of Zephyr's `net mem` and `net stats`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigReport {
+    /// `size_of::<Stack>()`: everything the stack owns, buffers included.
+    pub stack_bytes: usize,
+    /// Outgoing frame slots.
+    pub tx_frames_bytes: usize,
+    /// Loopback frame slots.
+    pub loopback_bytes: usize,
+    /// Reassembly buffers.
+    pub reassembly_bytes: usize,
+    /// All interfaces with their ARP caches.
+    pub interfaces_bytes: usize,
+    /// Routing table.
+    pub routes_bytes: usize,
+    /// All UDP sockets with their queues.
+    pub udp_bytes: usize,
+    /// One UDP socket without its queues.
+    pub udp_socket_overhead: usize,
+}
+
+/// Describes the configuration this crate was built with.
+pub fn report() -> ConfigReport {
+    crate::stack::memory_report()
+}
+
+impl fmt::Display for ConfigReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "wolfip configuration")?;
+        let knobs: [(&str, usize); 23] = [
+            ("INTERFACES", INTERFACES),
+            ("FRAME_SIZE", FRAME_SIZE),
+            ("TX_FRAMES", TX_FRAMES),
+            ("LOOPBACK_FRAMES", LOOPBACK_FRAMES),
+            ("RX_BUDGET", RX_BUDGET),
+            ("ROUTES", ROUTES),
+            ("ARP_ENTRIES", ARP_ENTRIES),
+            ("ARP_PENDING", ARP_PENDING),
+            ("ARP_REACHABLE_SECS", ARP_REACHABLE_SECS),
+            ("ARP_RETRY_MS", ARP_RETRY_MS),
+            ("ARP_MAX_REQUESTS", ARP_MAX_REQUESTS),
+            ("REASM_BUFFERS", REASM_BUFFERS),
+            ("REASM_BUFFER_SIZE", REASM_BUFFER_SIZE),
+            ("REASM_TIMEOUT_MS", REASM_TIMEOUT_MS),
+            ("PMTU_ENTRIES", PMTU_ENTRIES),
+            ("IP_TTL", IP_TTL),
+            ("ICMP_ERROR_BURST", ICMP_ERROR_BURST),
+            ("ICMP_ERRORS_PER_SEC", ICMP_ERRORS_PER_SEC),
+            ("UDP_SOCKETS", UDP_SOCKETS),
+            ("UDP_RX_BUFFER", UDP_RX_BUFFER),
+            ("UDP_RX_DATAGRAMS", UDP_RX_DATAGRAMS),
+            ("UDP_TX_BUFFER", UDP_TX_BUFFER),
+            ("UDP_TX_DATAGRAMS", UDP_TX_DATAGRAMS),
+        ];
+        for (name, value) in knobs {
+            writeln!(f, "  WOLFIP_{name:<22} {value}")?;
+        }
+        writeln!(f, "RAM")?;
+        writeln!(f, "  tx frame slots          {:>8} B", self.tx_frames_bytes)?;
+        writeln!(f, "  loopback frame slots    {:>8} B", self.loopback_bytes)?;
+        writeln!(
+            f,
+            "  reassembly buffers      {:>8} B",
+            self.reassembly_bytes
+        )?;
+        writeln!(
+            f,
+            "  interfaces + ARP caches {:>8} B",
+            self.interfaces_bytes
+        )?;
+        writeln!(f, "  routing table           {:>8} B", self.routes_bytes)?;
+        writeln!(f, "  UDP sockets + queues    {:>8} B", self.udp_bytes)?;
+        writeln!(
+            f,
+            "  (one UDP socket without queues: {} B)",
+            self.udp_socket_overhead
+        )?;
+        write!(f, "  whole stack             {:>8} B", self.stack_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_or;
+
+    #[test]
+    fn env_parsing() {
+        assert_eq!(env_or(None, 7), 7);
+        assert_eq!(env_or(Some("12"), 7), 12);
+        assert_eq!(env_or(Some("65_536"), 7), 65536);
+    }
+
+    #[test]
+    #[should_panic]
+    fn env_rejects_garbage() {
+        env_or(Some("12k"), 7);
+    }
+}

@@ -1,0 +1,129 @@
+//! IPv4: input (validation, reassembly, demultiplexing to ICMP and UDP),
+//! output (routing, fragmentation) and the path-MTU cache.
+
+pub mod output;
+pub mod pmtu;
+pub mod reassembly;
+
+use crate::icmp::Received;
+use crate::iface::IfaceId;
+use crate::net::Net;
+use crate::time::Instant;
+use crate::udp::UdpSockets;
+use crate::wire::{DstUnreachable, IpProtocol, Ipv4Packet, Ipv4Repr};
+use reassembly::{FragKey, Fragment, Outcome, Reassembler};
+
+/// The parts of the stack a received datagram may touch.
+pub(crate) struct Layers<'a> {
+    pub net: &'a mut Net,
+    pub reasm: &'a mut Reassembler,
+    pub udp: &'a mut UdpSockets,
+}
+
+impl Layers<'_> {
+    /// Handles an IPv4 datagram (an Ethernet payload) received on `iface`.
+    /// `link_broadcast` says the frame was sent to the broadcast address.
+    pub fn ipv4_input(
+        &mut self,
+        now: Instant,
+        iface: IfaceId,
+        payload: &[u8],
+        link_broadcast: bool,
+    ) {
+        self.net.stats.ip.rx += 1;
+        let packet = match Ipv4Packet::new_checked(payload) {
+            Ok(p) => p,
+            Err(_) => {
+                self.net.stats.ip.drop_malformed += 1;
+                return;
+            }
+        };
+        let repr = match Ipv4Repr::parse(&packet) {
+            Ok(r) => r,
+            Err(crate::wire::Error::Checksum) => {
+                self.net.stats.ip.drop_checksum += 1;
+                return;
+            }
+            Err(_) => {
+                self.net.stats.ip.drop_malformed += 1;
+                return;
+            }
+        };
+        // RFC 1122 §3.2.1.3: drop datagrams from a broadcast, multicast or
+        // reserved source, and loopback sources from a wire.
+        let bad_src = crate::addr::is_martian_source(repr.src_addr)
+            || (!iface.is_loopback() && repr.src_addr.is_loopback());
+        if bad_src || !self.net.accepts(iface, repr.dst_addr) {
+            self.net.stats.ip.drop_not_for_us += 1;
+            return;
+        }
+        let broadcast = link_broadcast
+            || repr.dst_addr.is_broadcast()
+            || self
+                .net
+                .iface(iface)
+                .and_then(|f| f.addr)
+                .and_then(|a| a.broadcast())
+                == Some(repr.dst_addr);
+        let rx = Received {
+            ip: repr,
+            broadcast,
+        };
+        if !repr.more_frags && repr.frag_offset == 0 {
+            deliver(self.net, self.udp, now, &rx, packet.payload());
+            return;
+        }
+        self.net.stats.ip.frags_rx += 1;
+        let frag = Fragment {
+            key: FragKey {
+                src: repr.src_addr,
+                dst: repr.dst_addr,
+                protocol: u8::from(repr.protocol),
+                ident: repr.ident,
+            },
+            offset: usize::from(repr.frag_offset),
+            more: repr.more_frags,
+            data: packet.payload(),
+            ttl: repr.ttl,
+        };
+        let (outcome, evicted) = self.reasm.add(now, frag);
+        if evicted {
+            self.net.stats.ip.reasm_evictions += 1;
+        }
+        match outcome {
+            Outcome::Complete { slot } => {
+                self.net.stats.ip.reassembled += 1;
+                let data = self.reasm.payload(slot);
+                let whole = Ipv4Repr {
+                    payload_len: data.len(),
+                    more_frags: false,
+                    frag_offset: 0,
+                    ..repr
+                };
+                let rx = Received { ip: whole, ..rx };
+                deliver(self.net, self.udp, now, &rx, data);
+                self.reasm.release(slot);
+            }
+            Outcome::Stored => {}
+            Outcome::Duplicate => self.net.stats.ip.reasm_duplicates += 1,
+            Outcome::Overlap => self.net.stats.ip.reasm_overlaps += 1,
+            Outcome::Oversize => self.net.stats.ip.reasm_oversize += 1,
+            Outcome::Malformed => self.net.stats.ip.drop_malformed += 1,
+            // Counted once, when the datagram was discarded.
+            Outcome::Discarded => {}
+        }
+    }
+}
+
+/// Hands a whole datagram to its transport protocol.
+fn deliver(net: &mut Net, udp: &mut UdpSockets, now: Instant, rx: &Received, payload: &[u8]) {
+    match rx.ip.protocol {
+        IpProtocol::Icmp => net.icmp_input(now, rx, payload, udp),
+        IpProtocol::Udp => net.udp_input(rx, payload, udp, now),
+        _ => {
+            net.stats.ip.drop_protocol += 1;
+            // RFC 1122 §3.2.2.1: protocol unreachable.
+            net.send_unreachable(now, rx, DstUnreachable::ProtoUnreachable, payload);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The state every protocol layer shares: interfaces, routes, outgoing frame
+//! slots, the loopback queue, the path-MTU cache, counters and randomness.
+//! Sockets and reassembly buffers live beside it in [`crate::Stack`], so a
+//! handler can borrow a reassembled datagram and still send through `Net`.
+
+use crate::addr::{Ipv4Addr, Ipv4Cidr};
+use crate::config::{FRAME_SIZE, INTERFACES, LOOPBACK_FRAMES};
+use crate::iface::route::RouteTable;
+use crate::iface::tx_pool::TxPool;
+use crate::iface::{Iface, IfaceId};
+use crate::ip::pmtu::PmtuCache;
+use crate::rand::Random;
+use crate::stats::Stats;
+use crate::storage::PacketRing;
+use crate::time::{Duration, Instant};
+
+/// Loopback frames: Ethernet frames with zero addresses, stored whole.
+pub(crate) type LoopbackRing =
+    PacketRing<(), LOOPBACK_FRAMES, { (LOOPBACK_FRAMES + 1) * FRAME_SIZE }>;
+
+/// Token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateLimit {
+    /// Tokens in thousandths.
+    milli_tokens: u64,
+    last: Instant,
+}
+
+impl RateLimit {
+    pub const fn new() -> Self {
+        RateLimit {
+            milli_tokens: crate::config::ICMP_ERROR_BURST as u64 * 1000,
+            last: Instant::ZERO,
+        }
+    }
+
+    /// Takes one token if there is one.
+    pub fn take(&mut self, now: Instant) -> bool {
+        let burst = crate::config::ICMP_ERROR_BURST as u64 * 1000;
+        let elapsed_ms = (now - self.last).total_millis();
+        let refill = elapsed_ms.saturating_mul(crate::config::ICMP_ERRORS_PER_SEC as u64);
+        self.milli_tokens = (self.milli_tokens + refill).min(burst);
+        if refill > 0 {
+            self.last = now;
+        }
+        if self.milli_tokens >= 1000 {
+            self.milli_tokens -= 1000;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Shared protocol state.
+pub(crate) struct Net {
+    pub ifaces: [Option<Iface>; INTERFACES],
+    pub routes: RouteTable,
+    pub tx: TxPool,
+    pub loopback: LoopbackRing,
+    pub pmtu: PmtuCache,
+    pub stats: Stats,
+    pub rng: Random,
+    pub ip_ident: u16,
+    pub icmp_limit: RateLimit,
+    /// Set when a driver refused a frame; the stack asks to run again soon.
+    pub tx_blocked: bool,
+}
+
+/// How soon the stack retries a driver that said busy.
+pub(crate) const TX_RETRY: Duration = Duration::from_millis(1);
+
+impl Net {
+    pub fn new(rng: Random) -> Self {
+        let mut rng = rng;
+        let ip_ident = rng.next_u32() as u16;
+        Net {
+            ifaces: [const { None }; INTERFACES],
+            routes: RouteTable::new(),
+            tx: TxPool::new(),
+            loopback: LoopbackRing::new(),
+            pmtu: PmtuCache::new(),
+            stats: Stats::default(),
+            rng,
+            ip_ident,
+            icmp_limit: RateLimit::new(),
+            tx_blocked: false,
+        }
+    }
+
+    /// The Ethernet interface behind `id`.
+    pub fn iface(&self, id: IfaceId) -> Option<&Iface> {
+        if id.is_loopback() {
+            return None;
+        }
+        self.ifaces.get(usize::from(id.0) - 1)?.as_ref()
+    }
+
+    /// The Ethernet interface behind `id`, mutably.
+    pub fn iface_mut(&mut self, id: IfaceId) -> Option<&mut Iface> {
+        if id.is_loopback() {
+            return None;
+        }
+        self.ifaces.get_mut(usize::from(id.0) - 1)?.as_mut()
+    }
+
+    /// Every Ethernet interface with its id.
+    pub fn ifaces(&self) -> impl Iterator<Item = (IfaceId, &Iface)> {
+        self.ifaces
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (IfaceId(i as u8 + 1), f)))
+    }
+
+    /// The connected subnets, for route lookups.
+    pub fn subnets(&self) -> impl Iterator<Item = (IfaceId, Ipv4Cidr)> + '_ {
+        self.ifaces().filter_map(|(id, f)| f.addr.map(|a| (id, a)))
+    }
+
+    /// Whether `ip` is one of our unicast addresses (loopback range
+    /// included).
+    pub fn is_local(&self, ip: Ipv4Addr) -> bool {
+        ip.is_loopback()
+            || self
+                .ifaces()
+                .any(|(_, f)| f.addr.is_some_and(|a| a.address() == ip))
+    }
+
+    /// Whether a datagram to `dst` arriving on `iface` is for us: one of our
+    /// addresses (the weak host model of RFC 1122 §3.3.4.2, as Linux), the
+    /// limited broadcast, or the directed broadcast of the interface.
+    pub fn accepts(&self, iface: IfaceId, dst: Ipv4Addr) -> bool {
+        if iface.is_loopback() {
+            return dst.is_loopback() || self.is_local(dst);
+        }
+        if dst.is_loopback() {
+            // RFC 1122 §3.2.1.3: 127/8 must never appear on a wire.
+            return false;
+        }
+        if dst.is_broadcast() {
+            return true;
+        }
+        if let Some(a) = self.iface(iface).and_then(|f| f.addr) {
+            if a.broadcast() == Some(dst) {
+                return true;
+            }
+        }
+        self.ifaces()
+            .any(|(_, f)| f.addr.is_some_and(|a| a.address() == dst))
+    }
+
+    /// A fresh IP identification value (RFC 791 §3.2; RFC 6864 §4.1 only
+    /// needs uniqueness per source, destination and protocol within the
+    /// datagram lifetime, which a counter from a random start gives).
+    pub fn next_ident(&mut self) -> u16 {
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        self.ip_ident
+    }
+}

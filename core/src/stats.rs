@@ -1,0 +1,185 @@
+//! Counters per protocol: received, sent, and dropped by reason, in the
+//! spirit of Zephyr's `net stats`. Read them with [`crate::Stack::stats`].
+
+use core::fmt;
+
+/// Ethernet-level counters (all interfaces together).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EthStats {
+    /// Frames taken from drivers.
+    pub rx: u64,
+    /// Frames handed to drivers.
+    pub tx: u64,
+    /// Frames too short to hold an Ethernet header.
+    pub drop_truncated: u64,
+    /// Frames addressed to another station or to a multicast group.
+    pub drop_not_for_us: u64,
+    /// Frames of an EtherType we do not handle (IPv6, VLAN, ...).
+    pub drop_ethertype: u64,
+    /// Frames larger than `FRAME_SIZE` offered by a driver or the stack.
+    pub drop_oversize: u64,
+    /// Times a driver answered "busy" (the frame was kept and retried).
+    pub tx_busy: u64,
+}
+
+/// ARP counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ArpStats {
+    /// ARP packets received.
+    pub rx: u64,
+    /// Requests we sent (gratuitous announcements included).
+    pub tx_requests: u64,
+    /// Replies we sent.
+    pub tx_replies: u64,
+    /// Malformed or non-Ethernet/IPv4 ARP packets.
+    pub drop_malformed: u64,
+    /// Packets claiming one of our own addresses as sender (a conflict).
+    pub drop_conflict: u64,
+    /// Replies nobody asked for (they never create an entry).
+    pub unsolicited_replies: u64,
+    /// Frames dropped because their next hop never answered.
+    pub drop_unresolved: u64,
+    /// Frames dropped because the pending queue was full.
+    pub drop_pending_full: u64,
+    /// Entries evicted to make room.
+    pub evictions: u64,
+}
+
+/// IPv4 counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IpStats {
+    /// Datagrams received (fragments counted one by one).
+    pub rx: u64,
+    /// Datagrams sent (each fragment counted).
+    pub tx: u64,
+    /// Truncated or malformed headers.
+    pub drop_malformed: u64,
+    /// Header checksum errors.
+    pub drop_checksum: u64,
+    /// Datagrams for another host, or from a martian source.
+    pub drop_not_for_us: u64,
+    /// Datagrams of a protocol we do not handle.
+    pub drop_protocol: u64,
+    /// Datagrams we could not route.
+    pub drop_no_route: u64,
+    /// Outgoing datagrams dropped for lack of frame slots.
+    pub drop_no_buffer: u64,
+    /// Fragments received.
+    pub frags_rx: u64,
+    /// Datagrams reassembled.
+    pub reassembled: u64,
+    /// Partial datagrams discarded after the reassembly timeout.
+    pub reasm_timeouts: u64,
+    /// Fragments that overlap earlier ones with different data or bounds:
+    /// the whole datagram is discarded (RFC 5722's rule, applied to IPv4).
+    pub reasm_overlaps: u64,
+    /// Exact duplicate fragments (ignored).
+    pub reasm_duplicates: u64,
+    /// Datagrams larger than a reassembly buffer or than 65535 bytes.
+    pub reasm_oversize: u64,
+    /// Partial datagrams evicted because every buffer was busy.
+    pub reasm_evictions: u64,
+    /// Datagrams we fragmented on output.
+    pub fragmented: u64,
+    /// Fragments we sent.
+    pub frags_tx: u64,
+}
+
+/// ICMP counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpStats {
+    /// Messages received.
+    pub rx: u64,
+    /// Messages sent.
+    pub tx: u64,
+    /// Echo requests answered.
+    pub echo_replies_sent: u64,
+    /// Destination-unreachable messages received.
+    pub unreachables_rx: u64,
+    /// Destination-unreachable messages sent.
+    pub unreachables_tx: u64,
+    /// Path MTU updates from fragmentation-needed messages.
+    pub pmtu_updates: u64,
+    /// Malformed messages or bad checksums.
+    pub drop_malformed: u64,
+    /// Error messages not sent because of the rate limit.
+    pub rate_limited: u64,
+    /// Messages of types we ignore.
+    pub drop_unsupported: u64,
+}
+
+/// UDP counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Datagrams received.
+    pub rx: u64,
+    /// Datagrams sent.
+    pub tx: u64,
+    /// Malformed headers.
+    pub drop_malformed: u64,
+    /// Checksum errors.
+    pub drop_checksum: u64,
+    /// Datagrams for a port nobody listens on.
+    pub drop_no_socket: u64,
+    /// Datagrams dropped because the socket's receive queue was full.
+    pub drop_queue_full: u64,
+}
+
+/// All counters of a stack.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Ethernet.
+    pub eth: EthStats,
+    /// ARP.
+    pub arp: ArpStats,
+    /// IPv4.
+    pub ip: IpStats,
+    /// ICMPv4.
+    pub icmp: IcmpStats,
+    /// UDP.
+    pub udp: UdpStats,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.eth;
+        writeln!(
+            f,
+            "eth   rx {} tx {} | drop: truncated {} not-for-us {} ethertype {} oversize {} | tx busy {}",
+            e.rx, e.tx, e.drop_truncated, e.drop_not_for_us, e.drop_ethertype, e.drop_oversize, e.tx_busy
+        )?;
+        let a = &self.arp;
+        writeln!(
+            f,
+            "arp   rx {} tx req {} rep {} | drop: malformed {} conflict {} unresolved {} pending-full {} | unsolicited {} evictions {}",
+            a.rx, a.tx_requests, a.tx_replies, a.drop_malformed, a.drop_conflict, a.drop_unresolved,
+            a.drop_pending_full, a.unsolicited_replies, a.evictions
+        )?;
+        let i = &self.ip;
+        writeln!(
+            f,
+            "ipv4  rx {} tx {} | drop: malformed {} checksum {} not-for-us {} protocol {} no-route {} no-buffer {}",
+            i.rx, i.tx, i.drop_malformed, i.drop_checksum, i.drop_not_for_us, i.drop_protocol, i.drop_no_route,
+            i.drop_no_buffer
+        )?;
+        writeln!(
+            f,
+            "frag  rx {} reassembled {} | timeouts {} overlaps {} duplicates {} oversize {} evictions {} | fragmented {} frags tx {}",
+            i.frags_rx, i.reassembled, i.reasm_timeouts, i.reasm_overlaps, i.reasm_duplicates, i.reasm_oversize,
+            i.reasm_evictions, i.fragmented, i.frags_tx
+        )?;
+        let c = &self.icmp;
+        writeln!(
+            f,
+            "icmp  rx {} tx {} | echo replies {} unreach rx {} tx {} pmtu {} | drop: malformed {} unsupported {} rate-limited {}",
+            c.rx, c.tx, c.echo_replies_sent, c.unreachables_rx, c.unreachables_tx, c.pmtu_updates, c.drop_malformed,
+            c.drop_unsupported, c.rate_limited
+        )?;
+        let u = &self.udp;
+        write!(
+            f,
+            "udp   rx {} tx {} | drop: malformed {} checksum {} no-socket {} queue-full {}",
+            u.rx, u.tx, u.drop_malformed, u.drop_checksum, u.drop_no_socket, u.drop_queue_full
+        )
+    }
+}
