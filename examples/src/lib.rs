@@ -1,1 +1,210 @@
-//! Shared code for the wolfip examples.
+//! Shared code for the wolfip examples: command-line parsing, a TAP device
+//! that may record a pcap, the UDP echo application and the host event
+//! loop that drives a [`Stack`] without a fixed tick.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::time::Duration as StdDuration;
+
+use wolfip_core::phy::pcap::PcapWriter;
+use wolfip_core::phy::{Device, TxBusy};
+use wolfip_core::time::Instant;
+use wolfip_core::wire::EthernetAddress;
+use wolfip_core::{
+    IfaceConfig, IfaceId, Ipv4Addr, Ipv4Cidr, SocketAddrV4, Stack, UdpHandle, UdpRecvError,
+};
+use wolfip_tap::{Clock, OsEntropy, TapDevice};
+
+/// The hardware address the examples give the stack by default
+/// (locally administered: the 0x02 bit of the first octet).
+pub const DEFAULT_MAC: EthernetAddress = EthernetAddress([0x02, 0x57, 0x49, 0x50, 0x00, 0x01]);
+
+/// A TAP device, optionally recording every frame in a pcap file.
+pub enum TapDev {
+    /// Frames go straight to the TAP.
+    Plain(TapDevice),
+    /// Frames are recorded, then go to the TAP.
+    Recorded(PcapWriter<TapDevice, BufWriter<File>>),
+}
+
+impl TapDev {
+    /// Opens (or creates) TAP `name`, brings its link up and, with `pcap`,
+    /// records to that file.
+    pub fn open(name: &str, pcap: Option<&str>) -> std::io::Result<TapDev> {
+        let tap = TapDevice::open(name)?;
+        tap.set_up()?;
+        Ok(match pcap {
+            Some(path) => TapDev::Recorded(PcapWriter::to_file(tap, path)?),
+            None => TapDev::Plain(tap),
+        })
+    }
+
+    /// The TAP device itself.
+    pub fn tap(&self) -> &TapDevice {
+        match self {
+            TapDev::Plain(t) => t,
+            TapDev::Recorded(p) => p.inner(),
+        }
+    }
+
+    /// Writes buffered capture records out.
+    pub fn flush(&mut self) {
+        if let TapDev::Recorded(p) = self {
+            let _ = p.flush();
+        }
+    }
+}
+
+impl Device for TapDev {
+    fn receive(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        match self {
+            TapDev::Plain(t) => t.receive(now, buf),
+            TapDev::Recorded(p) => p.receive(now, buf),
+        }
+    }
+    fn transmit(&mut self, now: Instant, frame: &[u8]) -> Result<(), TxBusy> {
+        match self {
+            TapDev::Plain(t) => t.transmit(now, frame),
+            TapDev::Recorded(p) => p.transmit(now, frame),
+        }
+    }
+}
+
+/// Echoes every UDP datagram back to its sender.
+pub struct UdpEcho {
+    socket: UdpHandle,
+    /// Datagrams echoed.
+    pub echoed: u64,
+    /// Datagrams that could not be queued back (send queue full).
+    pub dropped: u64,
+}
+
+impl UdpEcho {
+    /// Binds the echo socket on `port` of every local address.
+    pub fn new(stack: &mut Stack, port: u16) -> Result<UdpEcho, String> {
+        let socket = stack.udp_open().map_err(|e| format!("udp_open: {e:?}"))?;
+        stack
+            .udp_bind(socket, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+            .map_err(|e| format!("udp_bind {port}: {e:?}"))?;
+        Ok(UdpEcho {
+            socket,
+            echoed: 0,
+            dropped: 0,
+        })
+    }
+
+    /// Echoes what has arrived. Returns whether anything was queued.
+    pub fn run(&mut self, stack: &mut Stack, now: Instant) -> bool {
+        let mut buf = [0u8; wolfip_core::config::UDP_RX_BUFFER];
+        let mut queued = false;
+        loop {
+            match stack.udp_recv_from(self.socket, &mut buf) {
+                Ok((n, meta)) => {
+                    match stack.udp_send_to(self.socket, &buf[..n], Some(meta.from), now) {
+                        Ok(_) => {
+                            self.echoed += 1;
+                            queued = true;
+                        }
+                        Err(_) => self.dropped += 1,
+                    }
+                }
+                Err(UdpRecvError::WouldBlock) | Err(UdpRecvError::BadHandle) => return queued,
+                // An ICMP error for an earlier echo: nothing to do.
+                Err(UdpRecvError::Unreachable(_)) => {}
+            }
+        }
+    }
+}
+
+/// Builds a stack with one Ethernet interface at `ip` and, if given, a
+/// default gateway.
+pub fn make_stack(
+    mac: EthernetAddress,
+    ip: Ipv4Cidr,
+    gateway: Option<Ipv4Addr>,
+) -> Result<(Box<Stack>, IfaceId), String> {
+    let mut stack = Box::new(Stack::new(&mut OsEntropy));
+    let iface = stack
+        .add_interface(IfaceConfig::ethernet(mac))
+        .map_err(|e| format!("add_interface: {e:?}"))?;
+    stack
+        .set_ipv4(iface, Some(ip))
+        .map_err(|e| format!("set_ipv4 {ip}: {e:?}"))?;
+    if let Some(gw) = gateway {
+        stack
+            .set_default_gateway(gw)
+            .map_err(|e| format!("gateway {gw}: {e:?}"))?;
+    }
+    Ok((stack, iface))
+}
+
+/// Runs the stack on `dev` until `stop` says so: poll, let `app` act, then
+/// sleep in `poll(2)` on the TAP until a frame arrives or the stack's next
+/// deadline (at most `max_sleep`, so `stop` is checked regularly).
+pub fn run_loop(
+    stack: &mut Stack,
+    iface: IfaceId,
+    dev: &mut TapDev,
+    clock: &Clock,
+    mut app: impl FnMut(&mut Stack, Instant) -> bool,
+    mut stop: impl FnMut() -> bool,
+    max_sleep: StdDuration,
+) {
+    while !stop() {
+        let now = clock.now();
+        let mut next = stack.poll(now, iface, dev);
+        if app(stack, now) {
+            next = stack.poll(now, iface, dev);
+        }
+        dev.flush();
+        let sleep = match next {
+            Some(t) => clock.until(t).min(max_sleep),
+            None => max_sleep,
+        };
+        if !sleep.is_zero() {
+            let _ = dev.tap().wait_readable(Some(sleep));
+        }
+    }
+    dev.flush();
+}
+
+/// Parses `--name value` pairs; `flags` lists the accepted names.
+pub fn parse_args(
+    args: impl Iterator<Item = String>,
+    flags: &[&str],
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
+        if a == "-h" || a == "--help" {
+            return Err(String::new());
+        }
+        if !flags.contains(&a.as_str()) {
+            return Err(format!("unknown argument {a}"));
+        }
+        let v = args.next().ok_or_else(|| format!("{a} needs a value"))?;
+        out.push((a, v));
+    }
+    Ok(out)
+}
+
+/// The value given for `name`, if any.
+pub fn arg<'a>(args: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    args.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff`.
+pub fn parse_mac(s: &str) -> Result<EthernetAddress, String> {
+    let mut mac = [0u8; 6];
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return Err(format!("bad MAC address {s}"));
+    }
+    for (m, p) in mac.iter_mut().zip(parts) {
+        *m = u8::from_str_radix(p, 16).map_err(|_| format!("bad MAC address {s}"))?;
+    }
+    Ok(EthernetAddress(mac))
+}

@@ -16,6 +16,7 @@
 
 mod clock;
 pub mod netns;
+mod platform;
 mod sys;
 
 use std::fs::OpenOptions;
@@ -27,6 +28,7 @@ use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::time::Instant;
 
 pub use clock::{to_std, Clock};
+pub use platform::{catch_termination, terminating, OsEntropy};
 
 /// The clone device through which TAP interfaces are created or attached.
 pub const TUN_PATH: &str = "/dev/net/tun";

@@ -244,3 +244,32 @@ pub(crate) fn geteuid() -> libc::uid_t {
     // SAFETY: geteuid(2) has no arguments, cannot fail and touches no memory.
     unsafe { libc::geteuid() }
 }
+
+/// Set by [`on_termination`]'s handler.
+pub(crate) static TERMINATE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn set_terminate(_signal: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    TERMINATE.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Installs a handler for SIGINT and SIGTERM that sets [`TERMINATE`].
+pub(crate) fn on_termination() -> io::Result<()> {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed `sigaction` is a valid "no flags, empty mask"
+        // value; we then set a handler that only performs an atomic store,
+        // which is async-signal-safe. `sigaction` reads the struct we pass
+        // and writes nothing (old action pointer is null).
+        let rc = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = set_terminate as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
