@@ -379,16 +379,7 @@ mod tests {
         }
     }
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::test_util::XorShift;
 
     /// Parses a frame through every layer this module family knows about.
     fn parse_all_layers(bytes: &[u8]) {

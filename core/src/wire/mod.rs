@@ -89,3 +89,21 @@ pub(crate) fn put_be32(buf: &mut [u8], at: usize, value: u32) {
         b.copy_from_slice(&value.to_be_bytes());
     }
 }
+
+/// Helpers shared by the wire formats' tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    /// Marsaglia's xorshift64: a tiny deterministic generator for the
+    /// mutation loops.
+    pub(crate) struct XorShift(pub u64);
+
+    impl XorShift {
+        /// The next 64 bits.
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+}
