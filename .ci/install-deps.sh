@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs the Debian tools that the interoperability tests drive from the
+# Linux side (examples/tests/, tap/tests/): ip, ping, socat, tshark, tcpdump,
+# nc. Packages already installed are left alone; when everything is present
+# nothing is downloaded.
+#
+#   bash .ci/install-deps.sh           # as root: install what is missing
+#   bash .ci/install-deps.sh --check   # anyone: only report what is missing
+#
+# Exit status: 0 when every tool is (now) present; 1 when something is
+# missing and could not be installed (not root, no apt-get, --check).
+set -euo pipefail
+
+# Debian package -> a command it provides (how presence is checked when
+# dpkg-query cannot tell, e.g. on a non-Debian host).
+packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd)
+declare -A command_of=(
+    [iproute2]=ip
+    [iputils-ping]=ping
+    [socat]=socat
+    [tshark]=tshark
+    [tcpdump]=tcpdump
+    [netcat-openbsd]=nc
+)
+
+check_only=false
+case "${1:-}" in
+    --check) check_only=true ;;
+    "") ;;
+    *)
+        echo "usage: bash .ci/install-deps.sh [--check]" >&2
+        exit 2
+        ;;
+esac
+
+installed() {
+    local pkg=$1
+    if command -v dpkg-query >/dev/null 2>&1; then
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
+    else
+        command -v "${command_of[$pkg]}" >/dev/null 2>&1
+    fi
+}
+
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! installed "$pkg"; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all present (${packages[*]})"
+    exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+if $check_only; then
+    echo "install-deps: install them with: sudo bash .ci/install-deps.sh"
+    exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: not root; run: sudo bash .ci/install-deps.sh" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: apt-get not found; install the equivalents of: ${missing[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+    if ! installed "$pkg"; then
+        still+=("$pkg")
+    fi
+done
+if [ ${#still[@]} -ne 0 ]; then
+    echo "install-deps: still missing after apt-get: ${still[*]}" >&2
+    exit 1
+fi
+echo "install-deps: installed ${missing[*]}"
