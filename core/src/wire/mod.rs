@@ -16,6 +16,8 @@ pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod tcp;
+pub mod tcp_options;
 pub mod udp;
 
 use core::fmt;
@@ -24,6 +26,7 @@ pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 pub use icmp::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
 pub use ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
+pub use tcp::{SackBlock, SeqNumber, TcpControl, TcpOption, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
 
 /// Why a packet could not be parsed.
