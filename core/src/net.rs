@@ -21,30 +21,30 @@ pub(crate) type LoopbackRing =
 /// Token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RateLimit {
-    /// Tokens in thousandths.
-    milli_tokens: u64,
+    /// Tokens in millionths, so that a refill of `ICMP_ERRORS_PER_SEC`
+    /// tokens per second is exact for any elapsed number of microseconds.
+    micro_tokens: u64,
     last: Instant,
 }
 
 impl RateLimit {
+    const BURST: u64 = crate::config::ICMP_ERROR_BURST as u64 * 1_000_000;
+
     pub const fn new() -> Self {
         RateLimit {
-            milli_tokens: crate::config::ICMP_ERROR_BURST as u64 * 1000,
+            micro_tokens: Self::BURST,
             last: Instant::ZERO,
         }
     }
 
     /// Takes one token if there is one.
     pub fn take(&mut self, now: Instant) -> bool {
-        let burst = crate::config::ICMP_ERROR_BURST as u64 * 1000;
-        let elapsed_ms = (now - self.last).total_millis();
-        let refill = elapsed_ms.saturating_mul(crate::config::ICMP_ERRORS_PER_SEC as u64);
-        self.milli_tokens = (self.milli_tokens + refill).min(burst);
-        if refill > 0 {
-            self.last = now;
-        }
-        if self.milli_tokens >= 1000 {
-            self.milli_tokens -= 1000;
+        let elapsed_us = (now - self.last).total_micros();
+        let refill = elapsed_us.saturating_mul(crate::config::ICMP_ERRORS_PER_SEC as u64);
+        self.micro_tokens = self.micro_tokens.saturating_add(refill).min(Self::BURST);
+        self.last = self.last.max(now);
+        if self.micro_tokens >= 1_000_000 {
+            self.micro_tokens -= 1_000_000;
             true
         } else {
             false
@@ -63,8 +63,13 @@ pub(crate) struct Net {
     pub rng: Random,
     pub ip_ident: u16,
     pub icmp_limit: RateLimit,
-    /// Set when a driver refused a frame; the stack asks to run again soon.
-    pub tx_blocked: bool,
+    /// Bit `n` is set when the driver of interface `n` refused a frame;
+    /// the stack then asks to run again soon rather than at once.
+    pub tx_blocked: u64,
+    /// Frame slots the smallest datagram a socket could not queue needs
+    /// (0: none waits). Until that many are free, waiting sockets are no
+    /// reason to run again.
+    pub tx_wanted: usize,
 }
 
 /// How soon the stack retries a driver that said busy.
@@ -84,7 +89,8 @@ impl Net {
             rng,
             ip_ident,
             icmp_limit: RateLimit::new(),
-            tx_blocked: false,
+            tx_blocked: 0,
+            tx_wanted: 0,
         }
     }
 
@@ -147,6 +153,17 @@ impl Net {
         }
         self.ifaces()
             .any(|(_, f)| f.addr.is_some_and(|a| a.address() == dst))
+    }
+
+    /// Whether no datagram arriving on `iface` may come from `src`
+    /// (RFC 1122 §3.2.1.3: "a host MUST silently discard an incoming
+    /// datagram containing an IP source address that is invalid"): a
+    /// broadcast, multicast or class E address, a loopback address on a
+    /// wire, or the directed broadcast `{<net>, -1}` of one of our subnets.
+    pub fn is_invalid_source(&self, iface: IfaceId, src: Ipv4Addr) -> bool {
+        crate::addr::is_martian_source(src)
+            || (!iface.is_loopback() && src.is_loopback())
+            || self.subnets().any(|(_, c)| c.broadcast() == Some(src))
     }
 
     /// A fresh IP identification value (RFC 791 §3.2; RFC 6864 §4.1 only

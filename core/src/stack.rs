@@ -85,6 +85,7 @@ impl Stack {
         self.net.ifaces[usize::from(id.0) - 1] = None;
         self.net.routes.remove_iface(id);
         self.net.tx.drop_iface(id);
+        self.net.tx_blocked &= !(1u64 << (id.0 % 64));
         Ok(())
     }
 
@@ -237,7 +238,12 @@ impl Stack {
         if f.blocked {
             self.net.stats.eth.tx_busy += 1;
         }
-        self.net.tx_blocked = f.blocked;
+        let bit = 1u64 << (iface.0 % 64);
+        if f.blocked {
+            self.net.tx_blocked |= bit;
+        } else {
+            self.net.tx_blocked &= !bit;
+        }
         f
     }
 
@@ -281,16 +287,21 @@ impl Stack {
         for (_, f) in self.net.ifaces() {
             at = earliest(at, f.arp.poll_at());
         }
-        if !self.net.loopback.is_empty() || (self.udp.has_tx() && self.net.tx.free() > 0) {
+        // Sockets waiting for frame slots can only progress once enough
+        // are free (else a busy driver would make the caller spin).
+        let slots = self.net.tx.free() >= self.net.tx_wanted.max(1);
+        if !self.net.loopback.is_empty() || (self.udp.has_tx() && slots) {
             at = earliest(at, Some(now));
         }
-        if self.net.tx.has_ready() {
-            let retry = if self.net.tx_blocked {
-                now + TX_RETRY
-            } else {
-                now
-            };
-            at = earliest(at, Some(retry));
+        for (id, _) in self.net.ifaces() {
+            if self.net.tx.has_ready_on(id) {
+                let retry = if self.net.tx_blocked & (1u64 << (id.0 % 64)) != 0 {
+                    now + TX_RETRY
+                } else {
+                    now
+                };
+                at = earliest(at, Some(retry));
+            }
         }
         at
     }

@@ -272,6 +272,7 @@ impl UdpSockets {
     /// Routes and sends queued datagrams. Stops early when the frame slots
     /// run out; the rest waits for the next run.
     pub(crate) fn dispatch(&mut self, net: &mut Net, now: Instant) {
+        net.tx_wanted = 0;
         for s in self.sockets.iter_mut().filter(|s| s.open) {
             while let Some((&to, data)) = s.tx.peek() {
                 let local = s
@@ -295,7 +296,9 @@ impl UdpSockets {
                 });
                 match result {
                     Ok(()) => net.stats.udp.tx += 1,
-                    Err(SendError::NoBuffer) => return,
+                    // No frame slot now: this socket waits, the others
+                    // still get their turn.
+                    Err(SendError::NoBuffer) => break,
                     Err(SendError::NoRoute) => net.stats.ip.drop_no_route += 1,
                     Err(_) => {}
                 }
@@ -486,12 +489,18 @@ impl Stack {
             return Err(UdpSendError::WouldBlock);
         }
         let src = s.local.map(|l| *l.ip()).filter(|a| !a.is_unspecified());
-        self.net
+        let eg = self
+            .net
             .route(*to.ip(), src, None, now)
             .map_err(|_| UdpSendError::NoRoute)?;
+        if !crate::ip::output::fits_in_pool(&eg, crate::wire::udp::HEADER_LEN + data.len()) {
+            return Err(UdpSendError::TooBig);
+        }
         self.udp_autobind(h)?;
         let s = self.udp.get(h).ok_or(UdpSendError::BadHandle)?;
         s.tx.push(to, data).map_err(|_| UdpSendError::WouldBlock)?;
+        // A new datagram may need fewer slots than the ones already waiting.
+        self.net.tx_wanted = 0;
         Ok(data.len())
     }
 

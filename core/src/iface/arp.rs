@@ -65,6 +65,7 @@ impl Net {
                 Ok(Update::Ignored) if repr.operation == ArpOperation::Reply => {
                     self.stats.arp.unsolicited_replies += 1;
                 }
+                Ok(Update::Replaced) => self.stats.arp.evictions += 1,
                 // A full cache of unresolved entries: the request is still
                 // answered below, the sender just is not remembered.
                 Ok(_) | Err(_) => {}

@@ -63,6 +63,9 @@ pub enum ArpEvent {
 pub enum Update {
     /// A new entry was made.
     Created,
+    /// A new entry was made in place of the least recently confirmed one
+    /// (the cache was full).
+    Replaced,
     /// A resolution completed: frames waiting for this address can go.
     Resolved,
     /// An existing entry was refreshed.
@@ -184,7 +187,7 @@ impl ArpCache {
         if !create {
             return Ok(Update::Ignored);
         }
-        self.start(ip, now)?;
+        let evicted = self.start(ip, now)?;
         if let Some(i) = self.find(ip) {
             self.entries[i] = Some(Entry {
                 ip,
@@ -193,7 +196,11 @@ impl ArpCache {
                 confirmed: now,
             });
         }
-        Ok(Update::Created)
+        Ok(if evicted {
+            Update::Replaced
+        } else {
+            Update::Created
+        })
     }
 
     /// Forgets `ip`.

@@ -90,6 +90,13 @@ impl TxPool {
         self.meta.iter().any(|m| m.state == State::Ready)
     }
 
+    /// Whether a frame of `iface` is ready to go.
+    pub fn has_ready_on(&self, iface: IfaceId) -> bool {
+        self.meta
+            .iter()
+            .any(|m| m.state == State::Ready && m.iface == iface)
+    }
+
     /// Takes a free slot and returns its index and buffer.
     pub fn reserve(&mut self) -> Option<(usize, &mut [u8; FRAME_SIZE])> {
         let i = self.meta.iter().position(|m| m.state == State::Free)?;

@@ -49,10 +49,10 @@ impl Layers<'_> {
                 return;
             }
         };
-        // RFC 1122 §3.2.1.3: drop datagrams from a broadcast, multicast or
-        // reserved source, and loopback sources from a wire.
-        let bad_src = crate::addr::is_martian_source(repr.src_addr)
-            || (!iface.is_loopback() && repr.src_addr.is_loopback());
+        // RFC 1122 §3.2.1.3: drop datagrams from a broadcast (limited or
+        // directed), multicast or reserved source, and loopback sources from
+        // a wire.
+        let bad_src = self.net.is_invalid_source(iface, repr.src_addr);
         if bad_src || !self.net.accepts(iface, repr.dst_addr) {
             self.net.stats.ip.drop_not_for_us += 1;
             return;

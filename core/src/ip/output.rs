@@ -84,6 +84,10 @@ impl Net {
                 broadcast: false,
             });
         }
+        // RFC 1122 §3.2.1.3(g): a loopback source never leaves the host.
+        if src.is_some_and(|s| s.is_loopback()) {
+            return Err(SendError::NoRoute);
+        }
         if dst.is_broadcast() {
             // The limited broadcast goes out on the interface asked for, or
             // the one holding the bound source, or the first one.
@@ -181,6 +185,11 @@ impl Net {
         } else {
             total.div_ceil(per_frag)
         };
+        // More fragments than the pool could ever hold at once can never be
+        // sent: fail now rather than wait for room that will not come.
+        if !fits_in_pool(eg, total) {
+            return Err(SendError::TooBig);
+        }
 
         // Link-layer destination.
         let (dst_mac, await_arp) = if eg.iface.is_loopback() {
@@ -220,6 +229,10 @@ impl Net {
             }
             if self.tx.free() < nfrags {
                 self.stats.ip.drop_no_buffer += 1;
+                self.tx_wanted = match self.tx_wanted {
+                    0 => nfrags,
+                    w => w.min(nfrags),
+                };
                 return Err(SendError::NoBuffer);
             }
         }
@@ -286,6 +299,23 @@ impl Net {
         }
         Ok(())
     }
+}
+
+/// Whether a datagram with `payload_len` bytes of IP payload leaving
+/// through `eg` needs no more fragments than there are frame slots.
+pub fn fits_in_pool(eg: &Egress, payload_len: usize) -> bool {
+    let mtu = eg.mtu.min(FRAME_SIZE - ETH_HDR);
+    let frags = if payload_len + IP_HDR <= mtu {
+        1
+    } else {
+        payload_len.div_ceil((mtu - IP_HDR) & !7)
+    };
+    let capacity = if eg.iface.is_loopback() {
+        crate::config::LOOPBACK_FRAMES
+    } else {
+        crate::config::TX_FRAMES
+    };
+    frags <= capacity
 }
 
 /// Copies bytes `offset..offset + out.len()` of `a ++ b` into `out`.
