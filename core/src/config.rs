@@ -156,6 +156,69 @@ knob!(
     UDP_TX_DATAGRAMS, "WOLFIP_UDP_TX_DATAGRAMS", 8
 );
 
+knob!(
+    /// TCP sockets (listening and connected together). Zephyr: part of
+    /// `NET_MAX_CONTEXTS` / `NET_MAX_CONN`.
+    TCP_SOCKETS, "WOLFIP_TCP_SOCKETS", 8
+);
+knob!(
+    /// Receive buffer of one TCP socket, in bytes: in-order data waiting for
+    /// the application plus out-of-order data kept with holes. Zephyr:
+    /// `NET_TCP_MAX_RECV_WINDOW_SIZE`.
+    TCP_RX_BUFFER, "WOLFIP_TCP_RX_BUFFER", 16384
+);
+knob!(
+    /// Send buffer of one TCP socket, in bytes: unacknowledged plus unsent
+    /// data. Zephyr: `NET_TCP_MAX_SEND_WINDOW_SIZE`.
+    TCP_TX_BUFFER, "WOLFIP_TCP_TX_BUFFER", 16384
+);
+knob!(
+    /// Out-of-order ranges (holes between them) one TCP socket keeps and
+    /// reports with SACK. Zephyr keeps none (`NET_TCP_RECV_QUEUE_TIMEOUT`
+    /// only queues hole-free data).
+    TCP_OOO_RANGES, "WOLFIP_TCP_OOO_RANGES", 8
+);
+knob!(
+    /// SACKed ranges the sender's scoreboard remembers per socket (RFC 6675).
+    TCP_SACK_RANGES, "WOLFIP_TCP_SACK_RANGES", 8
+);
+knob!(
+    /// Half-open connections (SYN received, SYN-ACK sent) all listeners
+    /// together may hold: the SYN queue of the listen backlog.
+    TCP_SYN_BACKLOG, "WOLFIP_TCP_SYN_BACKLOG", 16
+);
+knob!(
+    /// Milliseconds a connection stays in TIME-WAIT; 0 disables it. Zephyr:
+    /// `NET_TCP_TIME_WAIT_DELAY`.
+    TCP_TIME_WAIT_MS, "WOLFIP_TCP_TIME_WAIT_MS", 2000
+);
+knob!(
+    /// Initial retransmission timeout in milliseconds (RFC 6298 §2.1).
+    /// Zephyr: `NET_TCP_INIT_RETRANSMISSION_TIMEOUT`.
+    TCP_RTO_INITIAL_MS, "WOLFIP_TCP_RTO_INITIAL_MS", 1000
+);
+knob!(
+    /// Smallest retransmission timeout in milliseconds.
+    TCP_RTO_MIN_MS, "WOLFIP_TCP_RTO_MIN_MS", 200
+);
+knob!(
+    /// Largest retransmission timeout in milliseconds (RFC 6298 §2.5).
+    TCP_RTO_MAX_MS, "WOLFIP_TCP_RTO_MAX_MS", 60_000
+);
+knob!(
+    /// Retransmissions of one segment before the connection fails with
+    /// "timed out". Zephyr: `NET_TCP_RETRY_COUNT`.
+    TCP_RETRIES, "WOLFIP_TCP_RETRIES", 9
+);
+knob!(
+    /// Retransmissions of a SYN or SYN-ACK before giving up.
+    TCP_SYN_RETRIES, "WOLFIP_TCP_SYN_RETRIES", 5
+);
+knob!(
+    /// Delayed-ACK timer in milliseconds (RFC 9293 §3.8.6.3: under 500).
+    TCP_DELAYED_ACK_MS, "WOLFIP_TCP_DELAYED_ACK_MS", 20
+);
+
 /// Interfaces including the loopback interface (index 0).
 pub const ALL_INTERFACES: usize = INTERFACES + 1;
 
@@ -214,6 +277,45 @@ const _: () = assert!(
     "WOLFIP_ICMP_ERROR_BURST must be at least 1"
 );
 
+const _: () = assert!(
+    TCP_SOCKETS <= 4096,
+    "WOLFIP_TCP_SOCKETS must be at most 4096"
+);
+const _: () = assert!(
+    TCP_RX_BUFFER >= 536 && TCP_RX_BUFFER < (1 << 30),
+    "WOLFIP_TCP_RX_BUFFER must be 536..2^30"
+);
+const _: () = assert!(
+    TCP_TX_BUFFER >= 536 && TCP_TX_BUFFER < (1 << 30),
+    "WOLFIP_TCP_TX_BUFFER must be 536..2^30"
+);
+const _: () = assert!(
+    TCP_OOO_RANGES >= 1 && TCP_OOO_RANGES <= 64,
+    "WOLFIP_TCP_OOO_RANGES must be 1..=64"
+);
+const _: () = assert!(
+    TCP_SACK_RANGES >= 1 && TCP_SACK_RANGES <= 64,
+    "WOLFIP_TCP_SACK_RANGES must be 1..=64"
+);
+const _: () = assert!(
+    TCP_SYN_BACKLOG <= 4096,
+    "WOLFIP_TCP_SYN_BACKLOG must be at most 4096"
+);
+const _: () = assert!(
+    TCP_RTO_MIN_MS >= 1
+        && TCP_RTO_MIN_MS <= TCP_RTO_INITIAL_MS
+        && TCP_RTO_INITIAL_MS <= TCP_RTO_MAX_MS,
+    "need 1 <= WOLFIP_TCP_RTO_MIN_MS <= WOLFIP_TCP_RTO_INITIAL_MS <= WOLFIP_TCP_RTO_MAX_MS"
+);
+const _: () = assert!(
+    TCP_RETRIES >= 1 && TCP_RETRIES <= 30 && TCP_SYN_RETRIES >= 1 && TCP_SYN_RETRIES <= 30,
+    "WOLFIP_TCP_RETRIES and WOLFIP_TCP_SYN_RETRIES must be 1..=30"
+);
+const _: () = assert!(
+    TCP_DELAYED_ACK_MS < 500,
+    "RFC 9293 3.8.6.3: WOLFIP_TCP_DELAYED_ACK_MS must stay under 500"
+);
+
 /// A description of the build-time configuration and the RAM it costs.
 ///
 /// `Display` prints one line per capacity followed by the memory of each part
@@ -236,6 +338,11 @@ pub struct ConfigReport {
     pub udp_bytes: usize,
     /// One UDP socket without its queues.
     pub udp_socket_overhead: usize,
+    /// All TCP sockets with their buffers, the SYN queue and the
+    /// demultiplexing table.
+    pub tcp_bytes: usize,
+    /// One TCP connection's state without its buffers.
+    pub tcp_socket_overhead: usize,
 }
 
 /// Describes the configuration this crate was built with.
@@ -246,7 +353,7 @@ pub fn report() -> ConfigReport {
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wolfip configuration")?;
-        let knobs: [(&str, usize); 23] = [
+        let knobs: [(&str, usize); 36] = [
             ("INTERFACES", INTERFACES),
             ("FRAME_SIZE", FRAME_SIZE),
             ("TX_FRAMES", TX_FRAMES),
@@ -270,6 +377,19 @@ impl fmt::Display for ConfigReport {
             ("UDP_RX_DATAGRAMS", UDP_RX_DATAGRAMS),
             ("UDP_TX_BUFFER", UDP_TX_BUFFER),
             ("UDP_TX_DATAGRAMS", UDP_TX_DATAGRAMS),
+            ("TCP_SOCKETS", TCP_SOCKETS),
+            ("TCP_RX_BUFFER", TCP_RX_BUFFER),
+            ("TCP_TX_BUFFER", TCP_TX_BUFFER),
+            ("TCP_OOO_RANGES", TCP_OOO_RANGES),
+            ("TCP_SACK_RANGES", TCP_SACK_RANGES),
+            ("TCP_SYN_BACKLOG", TCP_SYN_BACKLOG),
+            ("TCP_TIME_WAIT_MS", TCP_TIME_WAIT_MS),
+            ("TCP_RTO_INITIAL_MS", TCP_RTO_INITIAL_MS),
+            ("TCP_RTO_MIN_MS", TCP_RTO_MIN_MS),
+            ("TCP_RTO_MAX_MS", TCP_RTO_MAX_MS),
+            ("TCP_RETRIES", TCP_RETRIES),
+            ("TCP_SYN_RETRIES", TCP_SYN_RETRIES),
+            ("TCP_DELAYED_ACK_MS", TCP_DELAYED_ACK_MS),
         ];
         for (name, value) in knobs {
             writeln!(f, "  WOLFIP_{name:<22} {value}")?;
@@ -293,6 +413,12 @@ impl fmt::Display for ConfigReport {
             f,
             "  (one UDP socket without queues: {} B)",
             self.udp_socket_overhead
+        )?;
+        writeln!(f, "  TCP sockets + buffers   {:>8} B", self.tcp_bytes)?;
+        writeln!(
+            f,
+            "  (one TCP connection without buffers: {} B)",
+            self.tcp_socket_overhead
         )?;
         write!(f, "  whole stack             {:>8} B", self.stack_bytes)
     }

@@ -6,7 +6,7 @@
 //! needs to run. Every capacity is fixed at build time (see [`config`]).
 //!
 //! A frame's path: [`phy::Device`] -> [`Stack::receive`] (Ethernet demux,
-//! ARP, loopback) -> `ip` (checksum, reassembly) -> ICMP | UDP -> sockets;
+//! ARP, loopback) -> `ip` (checksum, reassembly) -> ICMP | UDP | TCP -> sockets;
 //! and back: sockets -> `ip::output` (routing, fragmentation, ARP) ->
 //! `iface::tx_pool` -> [`Stack::transmit`] -> [`phy::Device`].
 //!
@@ -35,6 +35,7 @@ pub mod rand;
 pub mod stack;
 pub mod stats;
 pub mod storage;
+pub mod tcp;
 pub mod time;
 pub mod udp;
 pub mod wire;
@@ -44,6 +45,11 @@ pub use iface::route::{NextHop, Route, RouteError};
 pub use iface::{IfaceConfig, IfaceError, IfaceId};
 pub use stack::Stack;
 pub use stats::Stats;
+pub use tcp::api::{
+    Shutdown, TcpAcceptError, TcpBindError, TcpConnectError, TcpInfo, TcpListenError, TcpOpenError,
+    TcpRecvError, TcpSendError,
+};
+pub use tcp::{CongestionAlgorithm, Keepalive, TcpError, TcpHandle, TcpState};
 pub use time::{Duration, Instant};
 pub use udp::{
     UdpBindError, UdpConnectError, UdpHandle, UdpMeta, UdpOpenError, UdpRecvError, UdpSendError,

@@ -22,6 +22,7 @@ use crate::net::{Net, TX_RETRY};
 use crate::phy::Device;
 use crate::rand::{EntropySource, Random};
 use crate::stats::Stats;
+use crate::tcp::TcpSockets;
 use crate::time::{earliest, Instant};
 use crate::udp::UdpSockets;
 use crate::wire::{ethernet, EtherType, EthernetAddress, EthernetFrame};
@@ -33,6 +34,7 @@ pub struct Stack {
     pub(crate) net: Net,
     pub(crate) reasm: Reassembler,
     pub(crate) udp: UdpSockets,
+    pub(crate) tcp: TcpSockets,
     scratch: [u8; FRAME_SIZE],
 }
 
@@ -40,10 +42,13 @@ impl Stack {
     /// A stack with only the loopback interface, keyed from the platform's
     /// entropy.
     pub fn new(entropy: &mut dyn EntropySource) -> Self {
+        let mut rng = Random::new(entropy);
+        let demux_seed = rng.next_u64();
         Stack {
-            net: Net::new(Random::new(entropy)),
+            net: Net::new(rng),
             reasm: Reassembler::new(),
             udp: UdpSockets::new(),
+            tcp: TcpSockets::new(demux_seed),
             scratch: [0; FRAME_SIZE],
         }
     }
@@ -54,6 +59,7 @@ impl Stack {
                 net: &mut self.net,
                 reasm: &mut self.reasm,
                 udp: &mut self.udp,
+                tcp: &mut self.tcp,
             },
             &mut self.scratch,
         )
@@ -214,6 +220,7 @@ impl Stack {
         let e = self.reasm.expire(now);
         self.net.stats.ip.reasm_timeouts += e.timeouts;
         self.udp.dispatch(&mut self.net, now);
+        self.tcp.dispatch(&mut self.net, now);
         self.net.arp_poll(now);
         // Loopback: bounded so that two local sockets bouncing datagrams
         // cannot keep the stack here forever.
@@ -227,6 +234,7 @@ impl Stack {
             frame_input(&mut layers, now, IfaceId::LOOPBACK, &scratch[..n]);
             // Replies to local traffic may have been queued by sockets.
             self.udp.dispatch(&mut self.net, now);
+            self.tcp.dispatch(&mut self.net, now);
         }
     }
 
@@ -269,7 +277,7 @@ impl Stack {
         for _ in 0..4 {
             self.dispatch(now);
             let f = self.transmit(now, iface, dev);
-            if f.blocked || f.sent == 0 || !self.udp.has_tx() {
+            if f.blocked || f.sent == 0 || !(self.udp.has_tx() || self.tcp_wants_now(now)) {
                 break;
             }
         }
@@ -279,6 +287,10 @@ impl Stack {
             // The budget ran out with frames possibly still waiting.
             Some(now)
         }
+    }
+
+    fn tcp_wants_now(&self, now: Instant) -> bool {
+        self.tcp.poll_at(now).is_some_and(|t| t <= now)
     }
 
     /// When the stack next needs to run, given nothing arrives before.
@@ -292,6 +304,12 @@ impl Stack {
         let slots = self.net.tx.free() >= self.net.tx_wanted.max(1);
         if !self.net.loopback.is_empty() || (self.udp.has_tx() && slots) {
             at = earliest(at, Some(now));
+        }
+        // TCP timers; its "now" (data or ACKs to send) counts only while a
+        // frame slot is free, for the same reason.
+        let tcp_at = self.tcp.poll_at(now);
+        if tcp_at != Some(now) || self.net.tx.free() > 0 {
+            at = earliest(at, tcp_at);
         }
         for (id, _) in self.net.ifaces() {
             if self.net.tx.has_ready_on(id) {
@@ -345,6 +363,8 @@ pub(crate) fn memory_report() -> ConfigReport {
         interfaces_bytes: size_of::<[Option<Iface>; crate::config::INTERFACES]>(),
         routes_bytes: size_of::<crate::iface::route::RouteTable>(),
         udp_bytes: size_of::<UdpSockets>(),
+        tcp_bytes: size_of::<TcpSockets>(),
+        tcp_socket_overhead: crate::tcp::SOCKET_OVERHEAD,
         udp_socket_overhead: crate::udp::SOCKET_OVERHEAD,
     }
 }

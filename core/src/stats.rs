@@ -125,6 +125,49 @@ pub struct UdpStats {
     pub drop_queue_full: u64,
 }
 
+/// TCP counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TcpStats {
+    /// Segments received.
+    pub rx: u64,
+    /// Segments sent.
+    pub tx: u64,
+    /// Malformed segments.
+    pub drop_malformed: u64,
+    /// Checksum errors.
+    pub drop_checksum: u64,
+    /// Segments outside the receive window (answered with an ACK).
+    pub drop_out_of_window: u64,
+    /// Segments failing the PAWS test (RFC 7323 §5).
+    pub drop_paws: u64,
+    /// Segments for no connection (answered with RST).
+    pub drop_no_socket: u64,
+    /// Connections opened by `connect`.
+    pub active_opens: u64,
+    /// Connections accepted from a listener.
+    pub passive_opens: u64,
+    /// SYNs dropped because the SYN queue or the backlog was full.
+    pub drop_syn_backlog: u64,
+    /// Resets sent.
+    pub resets_tx: u64,
+    /// Resets received that closed a connection.
+    pub resets_rx: u64,
+    /// Challenge ACKs sent (RFC 5961).
+    pub challenge_acks: u64,
+    /// Segments retransmitted (timeouts and fast retransmits).
+    pub retransmits: u64,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Fast retransmits (entries into recovery).
+    pub fast_retransmits: u64,
+    /// Out-of-order segments queued.
+    pub ooo_queued: u64,
+    /// Out-of-order segments dropped (too many holes).
+    pub ooo_dropped: u64,
+    /// Connections that failed after running out of retries.
+    pub timed_out: u64,
+}
+
 /// All counters of a stack.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -138,6 +181,8 @@ pub struct Stats {
     pub icmp: IcmpStats,
     /// UDP.
     pub udp: UdpStats,
+    /// TCP.
+    pub tcp: TcpStats,
 }
 
 impl fmt::Display for Stats {
@@ -176,10 +221,18 @@ impl fmt::Display for Stats {
             c.drop_unsupported, c.rate_limited
         )?;
         let u = &self.udp;
-        write!(
+        writeln!(
             f,
             "udp   rx {} tx {} | drop: malformed {} checksum {} no-socket {} queue-full {}",
             u.rx, u.tx, u.drop_malformed, u.drop_checksum, u.drop_no_socket, u.drop_queue_full
+        )?;
+        let t = &self.tcp;
+        write!(
+            f,
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | timed out {}",
+            t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
+            t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
+            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out
         )
     }
 }

@@ -189,7 +189,7 @@ fn stats_reflect_what_happened() {
     assert_eq!((st.udp.rx, st.udp.drop_no_socket), (0, 1));
 
     let text = format!("{}", s.stats());
-    for prefix in ["eth ", "arp ", "ipv4 ", "frag ", "icmp ", "udp "] {
+    for prefix in ["eth ", "arp ", "ipv4 ", "frag ", "icmp ", "udp ", "tcp "] {
         assert!(
             text.lines().any(|l| l.starts_with(prefix)),
             "no {prefix:?} line in\n{text}"
@@ -197,7 +197,7 @@ fn stats_reflect_what_happened() {
     }
     assert!(text.contains("echo replies 1"), "{text}");
     assert!(text.contains("checksum 1"), "{text}");
-    assert_eq!(counters(s.stats()).len(), 48);
+    assert_eq!(counters(s.stats()).len(), 67);
 }
 
 /// `config::report()`: every knob is printed with its value, and the

@@ -8,6 +8,7 @@ pub mod reassembly;
 use crate::icmp::Received;
 use crate::iface::IfaceId;
 use crate::net::Net;
+use crate::tcp::TcpSockets;
 use crate::time::Instant;
 use crate::udp::UdpSockets;
 use crate::wire::{DstUnreachable, IpProtocol, Ipv4Packet, Ipv4Repr};
@@ -18,6 +19,7 @@ pub(crate) struct Layers<'a> {
     pub net: &'a mut Net,
     pub reasm: &'a mut Reassembler,
     pub udp: &'a mut UdpSockets,
+    pub tcp: &'a mut TcpSockets,
 }
 
 impl Layers<'_> {
@@ -70,7 +72,7 @@ impl Layers<'_> {
             broadcast,
         };
         if !repr.more_frags && repr.frag_offset == 0 {
-            deliver(self.net, self.udp, now, &rx, packet.payload());
+            deliver((self.net, self.udp, self.tcp), now, &rx, packet.payload());
             return;
         }
         self.net.stats.ip.frags_rx += 1;
@@ -101,7 +103,7 @@ impl Layers<'_> {
                     ..repr
                 };
                 let rx = Received { ip: whole, ..rx };
-                deliver(self.net, self.udp, now, &rx, data);
+                deliver((self.net, self.udp, self.tcp), now, &rx, data);
                 self.reasm.release(slot);
             }
             Outcome::Stored => {}
@@ -116,10 +118,17 @@ impl Layers<'_> {
 }
 
 /// Hands a whole datagram to its transport protocol.
-fn deliver(net: &mut Net, udp: &mut UdpSockets, now: Instant, rx: &Received, payload: &[u8]) {
+fn deliver(
+    layers: (&mut Net, &mut UdpSockets, &mut TcpSockets),
+    now: Instant,
+    rx: &Received,
+    payload: &[u8],
+) {
+    let (net, udp, tcp) = layers;
     match rx.ip.protocol {
         IpProtocol::Icmp => net.icmp_input(now, rx, payload, udp),
         IpProtocol::Udp => net.udp_input(rx, payload, udp, now),
+        IpProtocol::Tcp => net.tcp_input(now, rx, payload, tcp),
         _ => {
             net.stats.ip.drop_protocol += 1;
             // RFC 1122 §3.2.2.1: protocol unreachable.

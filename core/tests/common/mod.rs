@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::rand::FixedSeed;
-use wolfip_core::stats::{ArpStats, EthStats, IcmpStats, IpStats, UdpStats};
+use wolfip_core::stats::{ArpStats, EthStats, IcmpStats, IpStats, TcpStats, UdpStats};
 use wolfip_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
     Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr, UdpPacket, UdpRepr,
@@ -492,10 +492,33 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 drop_no_socket: u5,
                 drop_queue_full: u6,
             },
+        tcp:
+            TcpStats {
+                rx: t1,
+                tx: t2,
+                drop_malformed: t3,
+                drop_checksum: t4,
+                drop_out_of_window: t5,
+                drop_paws: t6,
+                drop_no_socket: t7,
+                active_opens: t8,
+                passive_opens: t9,
+                drop_syn_backlog: t10,
+                resets_tx: t11,
+                resets_rx: t12,
+                challenge_acks: t13,
+                retransmits: t14,
+                timeouts: t15,
+                fast_retransmits: t16,
+                ooo_queued: t17,
+                ooo_dropped: t18,
+                timed_out: t19,
+            },
     } = *s;
     vec![
         e1, e2, e3, e4, e5, e6, e7, a1, a2, a3, a4, a5, a6, a7, a8, a9, i1, i2, i3, i4, i5, i6, i7,
         i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, c1, c2, c3, c4, c5, c6, c7, c8, c9, u1, u2,
-        u3, u4, u5, u6,
+        u3, u4, u5, u6, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17,
+        t18, t19,
     ]
 }

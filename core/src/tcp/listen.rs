@@ -1,0 +1,348 @@
+//! The listen backlog. A SYN for a listener makes a small *request* in the
+//! SYN queue (`TCP_SYN_BACKLOG` entries shared by all listeners) and is
+//! answered with SYN-ACK; no socket or buffer is taken yet. The ACK that
+//! completes the handshake turns the request into a full connection that
+//! waits in the listener's accept queue until `accept` takes it. A
+//! listener holds at most `backlog` requests and unaccepted connections
+//! together, as Linux counts its backlog; past that, SYNs are dropped and
+//! the peer retries.
+
+use crate::addr::SocketAddrV4;
+use crate::config::{TCP_RTO_INITIAL_MS, TCP_SYN_RETRIES};
+use crate::ip::output::IpMeta;
+use crate::net::Net;
+use crate::tcp::demux::{Key, Owner};
+use crate::tcp::emit::{our_window_shift, send_reset};
+use crate::tcp::tcb::Tcb;
+use crate::tcp::{input, TcpSockets, TcpState};
+use crate::time::{Duration, Instant};
+use crate::wire::tcp::MAX_SACK_BLOCKS;
+use crate::wire::{IpProtocol, SeqNumber, TcpControl, TcpRepr};
+
+/// A half-open connection: what the SYN told us, and our SYN-ACK's state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SynRequest {
+    pub listener: u16,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub iss: SeqNumber,
+    pub irs: SeqNumber,
+    pub peer_mss: Option<u16>,
+    pub peer_shift: Option<u8>,
+    pub sack: bool,
+    pub peer_tsval: Option<u32>,
+    pub ts_offset: u32,
+    pub peer_window: u16,
+    pub retries: u8,
+    pub next_at: Instant,
+    pub rmss: u16,
+}
+
+/// Requests plus unaccepted connections of listener `li`.
+fn backlog_used(tcp: &TcpSockets, li: usize) -> usize {
+    let l = li as u16;
+    tcp.syn_queue
+        .iter()
+        .flatten()
+        .filter(|r| r.listener == l)
+        .count()
+        + tcp
+            .sockets
+            .iter()
+            .filter(|s| s.in_use && s.accept_of == Some(l))
+            .count()
+}
+
+/// A segment for a listener (RFC 9293 §3.10.7.2).
+pub(crate) fn on_listener_segment(
+    net: &mut Net,
+    tcp: &mut TcpSockets,
+    li: usize,
+    now: Instant,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    seg: &TcpRepr<'_>,
+) {
+    match seg.control {
+        TcpControl::Rst => return,
+        _ if seg.ack_number.is_some() => {
+            // An ACK for no connection: RST (RFC 9293 §3.10.7.2).
+            input::reset_for(net, now, local, remote, seg);
+            return;
+        }
+        TcpControl::Syn => {}
+        _ => return,
+    }
+    let backlog = usize::from(tcp.sockets[li].backlog.unwrap_or(0));
+    let Some(r) = tcp.syn_queue.iter().position(|r| r.is_none()) else {
+        net.stats.tcp.drop_syn_backlog += 1;
+        return;
+    };
+    if backlog_used(tcp, li) >= backlog {
+        net.stats.tcp.drop_syn_backlog += 1;
+        return;
+    }
+    if crate::addr::is_martian_source(*remote.ip()) || remote.ip().is_unspecified() {
+        return;
+    }
+    let Ok(eg) = net.route(*remote.ip(), Some(*local.ip()), None, now) else {
+        net.stats.ip.drop_no_route += 1;
+        return;
+    };
+    let iss = crate::tcp::isn::initial_sequence(&net.rng, local, remote, now);
+    let req = SynRequest {
+        listener: li as u16,
+        local,
+        remote,
+        iss,
+        irs: seg.seq_number,
+        peer_mss: seg.max_seg_size,
+        peer_shift: seg.window_scale,
+        sack: seg.sack_permitted,
+        peer_tsval: seg.timestamp.map(|(v, _)| v),
+        ts_offset: net.rng.next_u32(),
+        peer_window: seg.window_len,
+        retries: 0,
+        next_at: now + Duration::from_millis(TCP_RTO_INITIAL_MS as u64),
+        rmss: (eg.mtu.saturating_sub(40)).min(65495) as u16,
+    };
+    if tcp
+        .demux
+        .insert(Key { local, remote }, Owner::Request(r as u16))
+        .is_err()
+    {
+        net.stats.tcp.drop_syn_backlog += 1;
+        return;
+    }
+    tcp.syn_queue[r] = Some(req);
+    send_synack(net, &req, now);
+}
+
+/// Sends (or resends) the SYN-ACK of a request, echoing only the options
+/// the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+fn send_synack(net: &mut Net, req: &SynRequest, now: Instant) {
+    let shift = our_window_shift(crate::config::TCP_RX_BUFFER);
+    let repr = TcpRepr {
+        src_port: req.local.port(),
+        dst_port: req.remote.port(),
+        control: TcpControl::Syn,
+        seq_number: req.iss,
+        ack_number: Some(req.irs + 1),
+        window_len: crate::config::TCP_RX_BUFFER.min(65535) as u16,
+        window_scale: req.peer_shift.map(|_| shift),
+        max_seg_size: Some(req.rmss),
+        sack_permitted: req.sack,
+        sack_ranges: [None; MAX_SACK_BLOCKS],
+        timestamp: req
+            .peer_tsval
+            .map(|v| ((now.total_millis() as u32).wrapping_add(req.ts_offset), v)),
+        payload: &[],
+    };
+    let dst = *req.remote.ip();
+    let Ok(eg) = net.route(dst, Some(*req.local.ip()), None, now) else {
+        return;
+    };
+    let mut header = [0u8; 60];
+    let n = repr.emit_header(&mut header, eg.src, dst);
+    let meta = IpMeta {
+        protocol: IpProtocol::Tcp,
+        ttl: crate::config::IP_TTL as u8,
+        tos: 0,
+        dont_frag: true,
+    };
+    if net.send_ip(now, &eg, dst, meta, &header[..n], &[]).is_ok() {
+        net.stats.tcp.tx += 1;
+    }
+}
+
+fn drop_request(tcp: &mut TcpSockets, r: usize) {
+    if let Some(req) = tcp.syn_queue[r].take() {
+        tcp.demux.remove(
+            &Key {
+                local: req.local,
+                remote: req.remote,
+            },
+            Owner::Request(r as u16),
+        );
+    }
+}
+
+/// A segment for a half-open connection.
+pub(crate) fn on_request_segment(
+    net: &mut Net,
+    tcp: &mut TcpSockets,
+    r: usize,
+    now: Instant,
+    seg: &TcpRepr<'_>,
+) {
+    let Some(req) = tcp.syn_queue[r] else { return };
+    match seg.control {
+        TcpControl::Rst => {
+            // RFC 5961 §3.2: only an exact RST removes it.
+            if seg.seq_number == req.irs + 1 {
+                drop_request(tcp, r);
+            }
+            return;
+        }
+        TcpControl::Syn => {
+            if seg.seq_number == req.irs {
+                // The peer did not hear our SYN-ACK: say it again.
+                send_synack(net, &req, now);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let Some(ack) = seg.ack_number else { return };
+    if ack != req.iss + 1 {
+        input::reset_for(net, now, req.local, req.remote, seg);
+        return;
+    }
+    if seg.seq_number != req.irs + 1 && seg.segment_len() == 0 {
+        return;
+    }
+    // The handshake is complete: make the connection.
+    let Some(i) = tcp.alloc() else {
+        // No socket free: keep the request; the peer's data or our SYN-ACK
+        // retransmission tries again (Linux drops the ACK the same way).
+        net.stats.tcp.drop_syn_backlog += 1;
+        return;
+    };
+    let li = usize::from(req.listener);
+    let (algo, nodelay, keepalive, user_timeout, rx_limit, tx_limit) = {
+        let l = &tcp.sockets[li];
+        (
+            l.algo,
+            l.nodelay,
+            l.keepalive,
+            l.user_timeout,
+            l.rx_limit,
+            l.tx_limit,
+        )
+    };
+    let mut t = Tcb::new(req.local, req.remote, req.iss, now, algo);
+    t.state = TcpState::Established;
+    t.snd_una = req.iss + 1;
+    t.snd_nxt = req.iss + 1;
+    t.snd_max = req.iss + 1;
+    t.recover = t.snd_una;
+    t.high_rxt = t.snd_una;
+    t.irs = req.irs;
+    t.rcv_nxt = req.irs + 1;
+    t.rmss = req.rmss;
+    t.smss = req.rmss;
+    t.opts.rcv_shift = our_window_shift(crate::config::TCP_RX_BUFFER);
+    t.ts_offset = req.ts_offset;
+    let syn = TcpRepr {
+        src_port: req.remote.port(),
+        dst_port: req.local.port(),
+        control: TcpControl::Syn,
+        seq_number: req.irs,
+        ack_number: None,
+        window_len: req.peer_window,
+        window_scale: req.peer_shift,
+        max_seg_size: req.peer_mss,
+        sack_permitted: req.sack,
+        sack_ranges: [None; MAX_SACK_BLOCKS],
+        timestamp: req.peer_tsval.map(|v| (v, 0)),
+        payload: &[],
+    };
+    input::negotiate(&mut t, &syn);
+    t.ts_recent = req.peer_tsval.unwrap_or(0);
+    t.ts_recent_at = now;
+    t.last_ack_sent = t.rcv_nxt;
+    t.rcv_adv = t.rcv_nxt + crate::config::TCP_RX_BUFFER.min(65535);
+    t.snd_wnd = u32::from(seg.window_len) << t.opts.snd_shift;
+    t.max_snd_wnd = t.snd_wnd;
+    t.snd_wl1 = seg.seq_number;
+    t.snd_wl2 = ack;
+    t.nodelay = nodelay;
+    t.keepalive = keepalive;
+    t.user_timeout = user_timeout;
+    if req.retries == 0 {
+        // One SYN-ACK, one ACK: a clean RTT sample (Karn).
+        let sent = req.next_at - Duration::from_millis(TCP_RTO_INITIAL_MS as u64);
+        t.rtt.sample(now - sent);
+    }
+    let s = &mut tcp.sockets[i];
+    s.rx.set_limit(rx_limit);
+    s.tx.set_limit(tx_limit);
+    s.rx_limit = rx_limit;
+    s.tx_limit = tx_limit;
+    s.algo = algo;
+    s.nodelay = nodelay;
+    s.keepalive = keepalive;
+    s.user_timeout = user_timeout;
+    s.accept_of = Some(req.listener);
+    s.accept_seq = tcp.accept_counter;
+    s.bound = Some(req.local);
+    s.tcb = Some(t);
+    tcp.accept_counter = tcp.accept_counter.wrapping_add(1);
+    drop_request(tcp, r);
+    if tcp
+        .demux
+        .insert(
+            Key {
+                local: req.local,
+                remote: req.remote,
+            },
+            Owner::Socket(i as u16),
+        )
+        .is_err()
+    {
+        tcp.free(i);
+        return;
+    }
+    net.stats.tcp.passive_opens += 1;
+    // The ACK may carry data (and even FIN): process it as usual.
+    if seg.segment_len() > 0 {
+        input::segment_arrives(net, tcp, i, now, seg);
+    }
+}
+
+/// Resends SYN-ACKs that went unanswered, with exponential backoff, and
+/// drops requests after `TCP_SYN_RETRIES`.
+pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
+    for r in 0..tcp.syn_queue.len() {
+        let Some(mut req) = tcp.syn_queue[r] else {
+            continue;
+        };
+        if now < req.next_at {
+            continue;
+        }
+        if usize::from(req.retries) >= TCP_SYN_RETRIES {
+            drop_request(tcp, r);
+            continue;
+        }
+        req.retries += 1;
+        let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
+        req.next_at = now + Duration::from_millis(backoff);
+        tcp.syn_queue[r] = Some(req);
+        send_synack(net, &req, now);
+        net.stats.tcp.retransmits += 1;
+    }
+}
+
+/// When the next SYN-ACK is due.
+pub(crate) fn poll_at(tcp: &TcpSockets) -> Option<Instant> {
+    tcp.syn_queue.iter().flatten().map(|r| r.next_at).min()
+}
+
+/// Closes listener `li`: its requests go, its unaccepted connections are
+/// reset (RFC 9293 §3.10.4: "any outstanding RECEIVEs... reset").
+pub(crate) fn close_listener(net: &mut Net, tcp: &mut TcpSockets, li: usize, now: Instant) {
+    for r in 0..tcp.syn_queue.len() {
+        if tcp.syn_queue[r].is_some_and(|q| usize::from(q.listener) == li) {
+            drop_request(tcp, r);
+        }
+    }
+    for i in 0..tcp.sockets.len() {
+        if tcp.sockets[i].in_use && tcp.sockets[i].accept_of == Some(li as u16) {
+            if let Some(t) = &tcp.sockets[i].tcb {
+                send_reset(net, now, t.local, t.remote, t.snd_nxt, None);
+            }
+            tcp.free(i);
+        }
+    }
+    let _ = SeqNumber(0);
+}

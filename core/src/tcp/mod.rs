@@ -1,0 +1,303 @@
+//! TCP (RFC 9293) with window scaling and timestamps (RFC 7323), SACK
+//! (RFC 2018, RFC 6675), NewReno (RFC 6582) and CUBIC (RFC 9438)
+//! congestion control, RFC 6298 retransmission timers, RFC 5961 blind-attack
+//! defences and RFC 6528 initial sequence numbers, all in fixed storage.
+//!
+//! Where to look:
+//!
+//! | file | holds |
+//! |---|---|
+//! | `api.rs` | the calls on [`crate::Stack`]: open, bind, listen, accept, connect, send, recv, shutdown, close, options |
+//! | `tcb.rs` | the per-connection state |
+//! | `input.rs` | segment arrival: state machine, acceptability, RST/SYN rules |
+//! | `ack.rs` | acknowledgements: RTT, congestion, fast retransmit, SACK recovery |
+//! | `recv.rs` | arriving data and FIN, out-of-order queue, ACK policy |
+//! | `output.rs` | what to send next: data, FIN, ACKs, probes; Nagle, SWS |
+//! | `emit.rs` | building a segment and handing it to IP |
+//! | `timers.rs` | retransmission, persist, keepalive, delayed ACK, TIME-WAIT |
+//! | `listen.rs` | the listen backlog: SYN queue and accept queue |
+//! | `demux.rs` | constant-time 4-tuple lookup |
+//! | `congestion/` | NewReno and CUBIC |
+//! | `sack.rs` | the sender's SACK scoreboard |
+//! | `assembler.rs`, `buffer.rs` | out-of-order ranges, byte rings |
+//! | `rtt.rs`, `isn.rs` | RTO estimator, ISNs and ephemeral ports |
+
+pub mod ack;
+pub mod api;
+pub mod assembler;
+pub mod buffer;
+pub mod congestion;
+pub mod demux;
+pub mod emit;
+pub mod input;
+pub mod isn;
+pub mod listen;
+pub mod output;
+pub mod recv;
+pub mod rtt;
+pub mod sack;
+pub mod tcb;
+pub mod timers;
+
+use crate::addr::SocketAddrV4;
+use crate::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_SYN_BACKLOG, TCP_TX_BUFFER};
+use crate::time::Duration;
+use buffer::RingBuffer;
+use congestion::Algorithm;
+use demux::{Demux, Key, Owner};
+use isn::PortAllocator;
+use listen::SynRequest;
+use tcb::Tcb;
+
+pub use congestion::Algorithm as CongestionAlgorithm;
+
+/// Connection states (RFC 9293 §3.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpState {
+    /// No connection.
+    Closed,
+    /// Waiting for connection requests.
+    Listen,
+    /// Our SYN is out.
+    SynSent,
+    /// SYN received and answered.
+    SynReceived,
+    /// Open both ways.
+    Established,
+    /// We sent FIN, not yet acknowledged.
+    FinWait1,
+    /// Our FIN is acknowledged; the peer may still send.
+    FinWait2,
+    /// The peer sent FIN; we may still send.
+    CloseWait,
+    /// Both sent FIN at once; ours not yet acknowledged.
+    Closing,
+    /// The peer closed first, our FIN is out.
+    LastAck,
+    /// Both closed; waiting for stray segments to die.
+    TimeWait,
+}
+
+/// Why a connection failed; reported once, like `SO_ERROR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpError {
+    /// The peer answered our SYN with RST (ECONNREFUSED).
+    Refused,
+    /// The peer reset an open connection (ECONNRESET).
+    Reset,
+    /// Retransmissions ran out, or the user timeout expired (ETIMEDOUT).
+    TimedOut,
+    /// We sent to a peer that had already closed, and it reset (EPIPE).
+    BrokenPipe,
+}
+
+/// Keepalive settings (RFC 9293 §3.8.4; Linux's TCP_KEEPIDLE,
+/// TCP_KEEPINTVL, TCP_KEEPCNT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe.
+    pub idle: Duration,
+    /// Time between probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is dropped.
+    pub count: u8,
+}
+
+impl Default for Keepalive {
+    /// Linux's defaults: 2 hours, 75 s, 9 probes.
+    fn default() -> Self {
+        Keepalive {
+            idle: Duration::from_secs(7200),
+            interval: Duration::from_secs(75),
+            count: 9,
+        }
+    }
+}
+
+/// Names a TCP socket; stale handles are detected by a generation count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpHandle {
+    index: u16,
+    generation: u16,
+}
+
+impl TcpHandle {
+    /// The slot number, for tables indexed by socket.
+    pub fn index(self) -> usize {
+        usize::from(self.index)
+    }
+}
+
+/// A socket slot: the user's view (binding, listen state) plus, once
+/// connecting or connected, its [`Tcb`] and buffers.
+pub(crate) struct TcpSocket {
+    pub generation: u16,
+    pub in_use: bool,
+    /// The user closed the handle; the stack finishes the connection.
+    pub orphaned: bool,
+    pub bound: Option<SocketAddrV4>,
+    /// Listening with this backlog.
+    pub backlog: Option<u16>,
+    /// Established by a listener and waiting in its accept queue.
+    pub accept_of: Option<u16>,
+    pub accept_seq: u32,
+    pub algo: Algorithm,
+    pub nodelay: bool,
+    pub keepalive: Option<Keepalive>,
+    pub user_timeout: Option<Duration>,
+    pub rx_limit: usize,
+    pub tx_limit: usize,
+    /// The error of a connection that is gone, until read.
+    pub error: Option<TcpError>,
+    pub tcb: Option<Tcb>,
+    pub rx: RingBuffer<TCP_RX_BUFFER>,
+    pub tx: RingBuffer<TCP_TX_BUFFER>,
+}
+
+impl TcpSocket {
+    pub const EMPTY: TcpSocket = TcpSocket {
+        generation: 0,
+        in_use: false,
+        orphaned: false,
+        bound: None,
+        backlog: None,
+        accept_of: None,
+        accept_seq: 0,
+        algo: Algorithm::Cubic,
+        nodelay: false,
+        keepalive: None,
+        user_timeout: None,
+        rx_limit: TCP_RX_BUFFER,
+        tx_limit: TCP_TX_BUFFER,
+        error: None,
+        tcb: None,
+        rx: RingBuffer::new(),
+        tx: RingBuffer::new(),
+    };
+
+    /// The state, `Closed` without a TCB, `Listen` when listening.
+    pub fn state(&self) -> TcpState {
+        match (&self.tcb, self.backlog) {
+            (Some(t), _) => t.state,
+            (None, Some(_)) => TcpState::Listen,
+            (None, None) => TcpState::Closed,
+        }
+    }
+}
+
+/// All TCP state of a stack.
+pub(crate) struct TcpSockets {
+    pub sockets: [TcpSocket; TCP_SOCKETS],
+    pub syn_queue: [Option<SynRequest>; TCP_SYN_BACKLOG],
+    pub demux: Demux,
+    pub ports: PortAllocator,
+    pub accept_counter: u32,
+}
+
+impl TcpSockets {
+    pub fn new(seed: u64) -> Self {
+        TcpSockets {
+            sockets: [const { TcpSocket::EMPTY }; TCP_SOCKETS],
+            syn_queue: [None; TCP_SYN_BACKLOG],
+            demux: Demux::new(seed),
+            ports: PortAllocator::new(),
+            accept_counter: 0,
+        }
+    }
+
+    /// The socket behind a live handle.
+    pub fn get(&mut self, h: TcpHandle) -> Option<&mut TcpSocket> {
+        self.sockets.get_mut(usize::from(h.index)).filter(|s| {
+            s.in_use && !s.orphaned && s.generation == h.generation && s.accept_of.is_none()
+        })
+    }
+
+    /// A handle for slot `i`.
+    pub fn handle(&self, i: usize) -> TcpHandle {
+        TcpHandle {
+            index: i as u16,
+            generation: self.sockets[i].generation,
+        }
+    }
+
+    /// Takes a free slot.
+    pub fn alloc(&mut self) -> Option<usize> {
+        let i = self.sockets.iter().position(|s| !s.in_use)?;
+        let s = &mut self.sockets[i];
+        let generation = s.generation.wrapping_add(1);
+        *s = TcpSocket {
+            generation,
+            in_use: true,
+            ..TcpSocket::EMPTY
+        };
+        Some(i)
+    }
+
+    /// Whether a local port is used by any socket or half-open connection.
+    pub fn port_in_use(&self, port: u16) -> bool {
+        self.sockets.iter().filter(|s| s.in_use).any(|s| {
+            s.bound.is_some_and(|b| b.port() == port)
+                || s.tcb.as_ref().is_some_and(|t| t.local.port() == port)
+        })
+    }
+
+    /// Releases slot `i`: its demux entries go, its buffers are cleared.
+    pub fn free(&mut self, i: usize) {
+        let s = &mut self.sockets[i];
+        if let Some(t) = &s.tcb {
+            self.demux.remove(
+                &Key {
+                    local: t.local,
+                    remote: t.remote,
+                },
+                Owner::Socket(i as u16),
+            );
+        }
+        if s.backlog.is_some() {
+            if let Some(b) = s.bound {
+                self.demux
+                    .remove(&Key::listener(b), Owner::Socket(i as u16));
+            }
+        }
+        let generation = s.generation;
+        *s = TcpSocket {
+            generation,
+            ..TcpSocket::EMPTY
+        };
+    }
+}
+
+/// Bytes one connection's state takes without its buffers.
+pub const SOCKET_OVERHEAD: usize = core::mem::size_of::<TcpSocket>()
+    - core::mem::size_of::<RingBuffer<TCP_RX_BUFFER>>()
+    - core::mem::size_of::<RingBuffer<TCP_TX_BUFFER>>();
+
+impl TcpSockets {
+    /// Runs every connection's timers and output, and the SYN queue.
+    pub(crate) fn dispatch(&mut self, net: &mut crate::net::Net, now: crate::time::Instant) {
+        listen::poll(net, self, now);
+        for i in 0..self.sockets.len() {
+            if self.sockets[i]
+                .tcb
+                .as_ref()
+                .is_none_or(|t| t.state == TcpState::Closed)
+            {
+                continue;
+            }
+            if timers::poll(net, &mut self.sockets[i], now) {
+                input::enter_closed(self, i);
+                continue;
+            }
+            output::dispatch(net, &mut self.sockets[i], now);
+        }
+    }
+
+    /// When TCP next needs to run.
+    pub(crate) fn poll_at(&self, now: crate::time::Instant) -> Option<crate::time::Instant> {
+        let mut at = listen::poll_at(self);
+        for s in self.sockets.iter().filter(|s| s.tcb.is_some()) {
+            at = crate::time::earliest(at, timers::poll_at(s, now));
+        }
+        at
+    }
+}

@@ -1,0 +1,169 @@
+//! Connection timers: retransmission (RFC 6298 §5, with the go-back-N
+//! restart and the congestion response of RFC 5681 §3.1), zero-window
+//! probes (RFC 9293 §3.8.6.1), keepalive (RFC 9293 §3.8.4), the user
+//! timeout (RFC 5482 / RFC 9293 §3.8.3), and TIME-WAIT.
+
+use crate::config::{TCP_RETRIES, TCP_SYN_RETRIES, TCP_TIME_WAIT_MS};
+use crate::net::Net;
+use crate::tcp::tcb::Tcb;
+use crate::tcp::{TcpError, TcpSocket, TcpState};
+use crate::time::{earliest, Duration, Instant};
+
+const TIME_WAIT: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64);
+const MAX_PERSIST: Duration = Duration::from_secs(60);
+
+/// Enters TIME-WAIT (or closes at once when it is configured to 0).
+pub(crate) fn enter_time_wait(t: &mut Tcb, now: Instant) {
+    t.state = TcpState::TimeWait;
+    t.retransmit_at = None;
+    t.persist_at = None;
+    t.time_wait_until = Some(now + TIME_WAIT);
+}
+
+/// A retransmitted FIN arrived in TIME-WAIT: wait the full time again.
+pub(crate) fn restart_time_wait(t: &mut Tcb, now: Instant) {
+    if t.state == TcpState::TimeWait {
+        t.time_wait_until = Some(now + TIME_WAIT);
+    }
+}
+
+/// Runs the due timers of socket `s`. Returns true if the connection is
+/// now closed (timed out, or TIME-WAIT over).
+pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
+    let unsent = {
+        let Some(t) = s.tcb.as_ref() else {
+            return false;
+        };
+        s.tx.len().saturating_sub(t.tx_offset(t.snd_nxt))
+    };
+    // TIME-WAIT over; user timeout (data unacknowledged for too long);
+    // retransmissions run out.
+    {
+        let Some(t) = s.tcb.as_ref() else {
+            return false;
+        };
+        if t.time_wait_until.is_some_and(|d| now >= d) {
+            return true;
+        }
+        if t.user_timeout
+            .is_some_and(|limit| t.in_flight() > 0 && now - t.last_ack_progress >= limit)
+        {
+            return time_out(net, s);
+        }
+        if t.retransmit_at.is_some_and(|d| now >= d) {
+            let limit = match t.state {
+                TcpState::SynSent | TcpState::SynReceived => TCP_SYN_RETRIES,
+                _ => TCP_RETRIES,
+            };
+            if usize::from(t.retries) >= limit {
+                return time_out(net, s);
+            }
+        }
+    }
+    let Some(t) = s.tcb.as_mut() else {
+        return false;
+    };
+    if t.retransmit_at.is_some_and(|d| now >= d) {
+        on_retransmit_timeout(net, t, now);
+    }
+    if t.persist_at.is_some_and(|d| now >= d) {
+        if t.snd_wnd == 0 && unsent > 0 {
+            t.persist_count = t.persist_count.saturating_add(1);
+            let backoff = t
+                .rtt
+                .rto()
+                .total_micros()
+                .saturating_mul(1 << t.persist_count.min(10));
+            t.persist_at = Some(now + Duration::from_micros(backoff).min(MAX_PERSIST));
+            crate::tcp::output::send_probe(net, s, now);
+        } else {
+            t.persist_at = None;
+            t.persist_count = 0;
+        }
+    }
+    let Some(t) = s.tcb.as_mut() else {
+        return false;
+    };
+    if let Some(due) = keepalive_due(t) {
+        if now >= due {
+            let count = t.keepalive.map_or(0, |k| k.count);
+            if t.keepalive_probes >= count {
+                return time_out(net, s);
+            }
+            t.keepalive_probes += 1;
+            crate::tcp::output::send_probe(net, s, now);
+        }
+    }
+    false
+}
+
+/// RFC 6298 §5.5-5.7: back off, and send again from SND.UNA.
+fn on_retransmit_timeout(net: &mut Net, t: &mut Tcb, now: Instant) {
+    t.retries += 1;
+    t.rto_count += 1;
+    net.stats.tcp.timeouts += 1;
+    t.first_rto_at.get_or_insert(now);
+    t.rtt.on_timeout();
+    t.sampler.on_retransmit();
+    if t.synchronized() {
+        t.cc.on_rto(now, t.in_flight());
+    }
+    // RFC 6582 §4: no fast retransmit for losses from before the timeout;
+    // RFC 6675 §5.1: SACK information may be stale.
+    t.recover = t.snd_max;
+    t.in_recovery = false;
+    t.dupacks = 0;
+    t.rexmit_pending = false;
+    t.scoreboard.clear();
+    t.snd_nxt = t.snd_una;
+    t.retransmit_at = Some(now + t.rtt.rto());
+}
+
+/// When the next keepalive probe is due, if keepalive applies now
+/// (RFC 9293 §3.8.4: only on an idle, open connection).
+fn keepalive_due(t: &Tcb) -> Option<Instant> {
+    let ka = t.keepalive?;
+    if !matches!(t.state, TcpState::Established | TcpState::CloseWait) || t.in_flight() > 0 {
+        return None;
+    }
+    let waited = ka
+        .interval
+        .total_micros()
+        .saturating_mul(u64::from(t.keepalive_probes));
+    Some(t.last_rx + ka.idle + Duration::from_micros(waited))
+}
+
+fn time_out(net: &mut Net, s: &mut TcpSocket) -> bool {
+    net.stats.tcp.timed_out += 1;
+    s.error = Some(TcpError::TimedOut);
+    true
+}
+
+/// The next instant socket `s` needs attention, `now` if it has an ACK or
+/// data ready.
+pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
+    let t = s.tcb.as_ref()?;
+    if t.state == TcpState::Closed {
+        return None;
+    }
+    let mut at = earliest(t.retransmit_at, t.persist_at);
+    at = earliest(at, t.ack_delayed_until);
+    at = earliest(at, t.time_wait_until);
+    if t.ack_now || t.rexmit_pending {
+        at = Some(now);
+    }
+    if let Some(limit) = t.user_timeout {
+        if t.in_flight() > 0 {
+            at = earliest(at, Some(t.last_ack_progress + limit));
+        }
+    }
+    at = earliest(at, keepalive_due(t));
+    // Data, a retransmission or a FIN that may go now.
+    if crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing {
+        at = Some(now);
+    }
+    if t.state == TcpState::SynSent && t.snd_nxt == t.iss {
+        at = Some(now);
+    }
+    at
+}
