@@ -157,6 +157,43 @@ impl fmt::Display for Duration {
     }
 }
 
+/// An optional instant in 8 bytes (`Option<Instant>` takes 16): timer
+/// fields of per-connection state use it to stay small.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Deadline(u64);
+
+impl Deadline {
+    /// No deadline.
+    pub const NONE: Deadline = Deadline(u64::MAX);
+
+    /// A deadline at `at` (the last representable microsecond means none).
+    pub const fn at(at: Instant) -> Deadline {
+        Deadline(at.micros)
+    }
+    /// The instant, if set.
+    pub const fn get(self) -> Option<Instant> {
+        if self.0 == u64::MAX {
+            None
+        } else {
+            Some(Instant { micros: self.0 })
+        }
+    }
+    /// Whether no deadline is set.
+    pub const fn is_none(self) -> bool {
+        self.0 == u64::MAX
+    }
+    /// Whether a deadline is set and `now` has reached it.
+    pub const fn is_due(self, now: Instant) -> bool {
+        self.0 != u64::MAX && now.micros >= self.0
+    }
+}
+
+impl fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
 /// The earlier of two optional deadlines (`None` means "no deadline").
 pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {

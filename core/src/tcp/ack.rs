@@ -6,7 +6,7 @@
 
 use crate::net::Net;
 use crate::tcp::{TcpSocket, TcpState};
-use crate::time::{Duration, Instant};
+use crate::time::{Deadline, Duration, Instant};
 use crate::wire::{SeqNumber, TcpControl, TcpRepr};
 
 /// RFC 5681 §3.2: three duplicate ACKs signal a loss.
@@ -131,7 +131,7 @@ pub(crate) fn process(
         t.snd_wl2 = ack;
         t.max_snd_wnd = t.max_snd_wnd.max(window);
         if window > 0 {
-            t.persist_at = None;
+            t.persist_at = Deadline::NONE;
         }
     }
 
@@ -175,7 +175,6 @@ pub(crate) fn process(
         }
         t.rtt.reset_backoff();
         t.retries = 0;
-        t.first_rto_at = None;
         t.last_ack_progress = now;
 
         if t.in_recovery {
@@ -201,9 +200,9 @@ pub(crate) fn process(
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged,
         // otherwise restart it.
         if t.snd_una == t.snd_max {
-            t.retransmit_at = None;
+            t.retransmit_at = Deadline::NONE;
         } else {
-            t.retransmit_at = Some(now + t.rtt.rto());
+            t.retransmit_at = Deadline::at(now + t.rtt.rto());
         }
         if fin_acked {
             match t.state {

@@ -328,9 +328,6 @@ impl Stack {
         t.smss = t.rmss;
         t.opts.rcv_shift = our_window_shift(crate::config::TCP_RX_BUFFER);
         t.ts_offset = ts_offset;
-        t.nodelay = s.nodelay;
-        t.keepalive = s.keepalive;
-        t.user_timeout = s.user_timeout;
         s.bound = Some(local);
         s.error = None;
         s.rx.clear();
@@ -557,9 +554,6 @@ impl Stack {
     pub fn tcp_set_nodelay(&mut self, h: TcpHandle, nodelay: bool) -> Result<(), TcpSendError> {
         let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
         s.nodelay = nodelay;
-        if let Some(t) = s.tcb.as_mut() {
-            t.nodelay = nodelay;
-        }
         Ok(())
     }
 
@@ -571,9 +565,8 @@ impl Stack {
         ka: Option<Keepalive>,
     ) -> Result<(), TcpSendError> {
         let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
-        s.keepalive = ka;
+        s.keepalive = crate::tcp::KeepaliveCfg::new(ka);
         if let Some(t) = s.tcb.as_mut() {
-            t.keepalive = ka;
             t.keepalive_probes = 0;
         }
         Ok(())
@@ -587,10 +580,9 @@ impl Stack {
         timeout: Option<Duration>,
     ) -> Result<(), TcpSendError> {
         let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
-        s.user_timeout = timeout;
-        if let Some(t) = s.tcb.as_mut() {
-            t.user_timeout = timeout;
-        }
+        s.user_timeout_ms = timeout.map_or(0, |d| {
+            u32::try_from(d.total_millis()).unwrap_or(u32::MAX).max(1)
+        });
         Ok(())
     }
 
@@ -616,7 +608,6 @@ impl Stack {
     ) -> Result<usize, TcpSendError> {
         let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
         let n = bytes.clamp(536, crate::config::TCP_RX_BUFFER);
-        s.rx_limit = n;
         s.rx.set_limit(n);
         Ok(n)
     }
@@ -629,7 +620,6 @@ impl Stack {
     ) -> Result<usize, TcpSendError> {
         let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
         let n = bytes.clamp(536, crate::config::TCP_TX_BUFFER);
-        s.tx_limit = n;
         s.tx.set_limit(n);
         Ok(n)
     }

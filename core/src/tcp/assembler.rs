@@ -52,10 +52,12 @@ impl fmt::Display for TooManyHoles {
 #[derive(Debug, Clone)]
 pub struct Assembler<const N: usize> {
     /// `(start, end)` half-open; `ranges[..count]` are in use, ascending.
-    ranges: [(usize, usize); N],
+    /// Offsets are `u32` (receive buffers stay below 2^30 bytes) to keep a
+    /// connection's state small.
+    ranges: [(u32, u32); N],
     count: usize,
     /// The most recently added segment, clipped as the in-order point moves.
-    last: Option<(usize, usize)>,
+    last: Option<(u32, u32)>,
 }
 
 impl<const N: usize> Default for Assembler<N> {
@@ -90,7 +92,7 @@ impl<const N: usize> Assembler<N> {
         self.count
     }
 
-    fn active(&self) -> &[(usize, usize)] {
+    fn active(&self) -> &[(u32, u32)] {
         self.ranges.get(..self.count).unwrap_or(&[])
     }
 
@@ -105,8 +107,12 @@ impl<const N: usize> Assembler<N> {
         if len == 0 {
             return Ok(());
         }
-        let start = offset;
-        let end = offset.saturating_add(len);
+        let start = u32::try_from(offset).unwrap_or(u32::MAX);
+        let end = start.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
+        if end == start {
+            // Entirely beyond the 32-bit offset range: nothing to record.
+            return Ok(());
+        }
         let active = self.active();
         // `first..past` are the ranges overlapping or touching [start, end).
         let first = active
@@ -144,8 +150,8 @@ impl<const N: usize> Assembler<N> {
     pub fn remove_front(&mut self) -> usize {
         match self.active().first() {
             Some(&(0, end)) => {
-                self.advance(end);
-                end
+                self.advance(end as usize);
+                end as usize
             }
             _ => 0,
         }
@@ -159,6 +165,7 @@ impl<const N: usize> Assembler<N> {
         if n == 0 {
             return;
         }
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
         let mut kept = 0;
         for i in 0..self.count {
             let (s, e) = self.ranges[i];
@@ -176,14 +183,12 @@ impl<const N: usize> Assembler<N> {
 
     /// The recorded ranges as half-open `(start, end)` offsets, ascending.
     pub fn ranges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.active().iter().copied()
+        self.active().iter().map(|&(s, e)| (s as usize, e as usize))
     }
 
     /// Whether the byte at `offset` is recorded as received.
     pub fn contains(&self, offset: usize) -> bool {
-        self.active()
-            .iter()
-            .any(|&(s, e)| s <= offset && offset < e)
+        self.ranges().any(|(s, e)| s <= offset && offset < e)
     }
 
     /// The range containing the most recently added bytes, if they are
@@ -192,6 +197,7 @@ impl<const N: usize> Assembler<N> {
     /// block of data containing the segment which triggered this ACK").
     pub fn last_added(&self) -> Option<(usize, usize)> {
         let (s, _) = self.last?;
+        let s = s as usize;
         self.ranges().find(|&(rs, re)| rs <= s && s < re)
     }
 }
@@ -324,8 +330,15 @@ mod tests {
         a.add(45, 5).unwrap();
         assert_eq!(ranges(&a), [(5, 52)]);
         // Huge offsets saturate instead of overflowing.
+        let top = u32::MAX as usize;
+        a.add(top - 1, 10).unwrap();
+        assert_eq!(ranges(&a), [(5, 52), (top - 1, top)]);
         a.add(usize::MAX - 1, 10).unwrap();
-        assert_eq!(ranges(&a), [(5, 52), (usize::MAX - 1, usize::MAX)]);
+        assert_eq!(
+            ranges(&a),
+            [(5, 52), (top - 1, top)],
+            "beyond 32 bits: ignored"
+        );
     }
 
     #[test]

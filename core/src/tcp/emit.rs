@@ -149,7 +149,7 @@ pub(crate) fn send(
             tcb.rcv_adv = right;
         }
         tcb.ack_now = false;
-        tcb.ack_delayed_until = None;
+        tcb.ack_delayed_until = crate::time::Deadline::NONE;
         tcb.segs_since_ack = 0;
     }
     Ok(())

@@ -9,7 +9,7 @@ use crate::net::Net;
 use crate::tcp::demux::{Key, Owner};
 use crate::tcp::emit::send_reset;
 use crate::tcp::{ack, listen, recv, TcpError, TcpSockets, TcpState};
-use crate::time::{Duration, Instant};
+use crate::time::{Deadline, Duration, Instant};
 use crate::wire::{SeqNumber, TcpControl, TcpPacket, TcpRepr};
 
 /// RFC 7323 §5.5: a TS.Recent older than 24 days is no longer used for PAWS.
@@ -121,10 +121,10 @@ pub(crate) fn enter_closed(tcp: &mut TcpSockets, i: usize) {
     let s = &mut tcp.sockets[i];
     let Some(t) = s.tcb.as_mut() else { return };
     t.state = TcpState::Closed;
-    t.retransmit_at = None;
-    t.persist_at = None;
-    t.ack_delayed_until = None;
-    t.time_wait_until = None;
+    t.retransmit_at = Deadline::NONE;
+    t.persist_at = Deadline::NONE;
+    t.ack_delayed_until = Deadline::NONE;
+    t.time_wait_until = Deadline::NONE;
     let key = Key {
         local: t.local,
         remote: t.remote,
@@ -194,7 +194,7 @@ fn syn_sent(
             t.rtt.sample(rtt);
         }
         t.snd_una = ack;
-        t.retransmit_at = None;
+        t.retransmit_at = Deadline::NONE;
         t.retries = 0;
         t.rtt.reset_backoff();
         t.state = TcpState::Established;

@@ -209,15 +209,15 @@ pub(crate) fn on_request_segment(
         return;
     };
     let li = usize::from(req.listener);
-    let (algo, nodelay, keepalive, user_timeout, rx_limit, tx_limit) = {
+    let (algo, nodelay, keepalive, user_timeout_ms, rx_limit, tx_limit) = {
         let l = &tcp.sockets[li];
         (
             l.algo,
             l.nodelay,
             l.keepalive,
-            l.user_timeout,
-            l.rx_limit,
-            l.tx_limit,
+            l.user_timeout_ms,
+            l.rx.capacity(),
+            l.tx.capacity(),
         )
     };
     let mut t = Tcb::new(req.local, req.remote, req.iss, now, algo);
@@ -256,9 +256,6 @@ pub(crate) fn on_request_segment(
     t.max_snd_wnd = t.snd_wnd;
     t.snd_wl1 = seg.seq_number;
     t.snd_wl2 = ack;
-    t.nodelay = nodelay;
-    t.keepalive = keepalive;
-    t.user_timeout = user_timeout;
     if req.retries == 0 {
         // One SYN-ACK, one ACK: a clean RTT sample (Karn).
         let sent = req.next_at - Duration::from_millis(TCP_RTO_INITIAL_MS as u64);
@@ -267,12 +264,10 @@ pub(crate) fn on_request_segment(
     let s = &mut tcp.sockets[i];
     s.rx.set_limit(rx_limit);
     s.tx.set_limit(tx_limit);
-    s.rx_limit = rx_limit;
-    s.tx_limit = tx_limit;
     s.algo = algo;
     s.nodelay = nodelay;
     s.keepalive = keepalive;
-    s.user_timeout = user_timeout;
+    s.user_timeout_ms = user_timeout_ms;
     s.accept_of = Some(req.listener);
     s.accept_seq = tcp.accept_counter;
     s.bound = Some(req.local);

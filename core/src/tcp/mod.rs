@@ -114,6 +114,58 @@ impl Default for Keepalive {
     }
 }
 
+/// Keepalive settings as a connection stores them: whole seconds, as
+/// Linux's socket options take them (12 bytes instead of 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct KeepaliveCfg {
+    idle_s: u32,
+    interval_s: u32,
+    /// Probes before giving up; 0 means keepalive is off.
+    count: u8,
+}
+
+impl KeepaliveCfg {
+    pub const OFF: KeepaliveCfg = KeepaliveCfg {
+        idle_s: 0,
+        interval_s: 0,
+        count: 0,
+    };
+
+    fn secs(d: Duration) -> u32 {
+        u32::try_from(d.total_micros().div_ceil(1_000_000))
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+
+    /// From the public form; `None` or a count of 0 turns keepalive off.
+    pub fn new(ka: Option<Keepalive>) -> Self {
+        match ka {
+            Some(k) if k.count > 0 => KeepaliveCfg {
+                idle_s: Self::secs(k.idle),
+                interval_s: Self::secs(k.interval),
+                count: k.count,
+            },
+            _ => Self::OFF,
+        }
+    }
+
+    /// Back to the public form.
+    pub fn get(self) -> Option<Keepalive> {
+        (self.count > 0).then(|| Keepalive {
+            idle: Duration::from_secs(u64::from(self.idle_s)),
+            interval: Duration::from_secs(u64::from(self.interval_s)),
+            count: self.count,
+        })
+    }
+}
+
+impl TcpSocket {
+    /// The user timeout, if set.
+    pub fn user_timeout(&self) -> Option<Duration> {
+        (self.user_timeout_ms > 0).then(|| Duration::from_millis(u64::from(self.user_timeout_ms)))
+    }
+}
+
 /// Names a TCP socket; stale handles are detected by a generation count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpHandle {
@@ -143,10 +195,9 @@ pub(crate) struct TcpSocket {
     pub accept_seq: u32,
     pub algo: Algorithm,
     pub nodelay: bool,
-    pub keepalive: Option<Keepalive>,
-    pub user_timeout: Option<Duration>,
-    pub rx_limit: usize,
-    pub tx_limit: usize,
+    pub keepalive: KeepaliveCfg,
+    /// `TCP_USER_TIMEOUT` in milliseconds, 0 for none.
+    pub user_timeout_ms: u32,
     /// The error of a connection that is gone, until read.
     pub error: Option<TcpError>,
     pub tcb: Option<Tcb>,
@@ -165,10 +216,8 @@ impl TcpSocket {
         accept_seq: 0,
         algo: Algorithm::Cubic,
         nodelay: false,
-        keepalive: None,
-        user_timeout: None,
-        rx_limit: TCP_RX_BUFFER,
-        tx_limit: TCP_TX_BUFFER,
+        keepalive: KeepaliveCfg::OFF,
+        user_timeout_ms: 0,
         error: None,
         tcb: None,
         rx: RingBuffer::new(),
@@ -299,5 +348,26 @@ impl TcpSockets {
             at = crate::time::earliest(at, timers::poll_at(s, now));
         }
         at
+    }
+}
+
+// A connection's state without its buffers stays within 512 bytes with the
+// default numbers of out-of-order and SACK ranges (each extra range adds 8
+// bytes): checked when the crate is built.
+const _: () = assert!(
+    crate::config::TCP_OOO_RANGES > 8
+        || crate::config::TCP_SACK_RANGES > 8
+        || SOCKET_OVERHEAD <= 512,
+    "a TCP connection's state grew past 512 bytes"
+);
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn report_shows_the_connection_overhead() {
+        assert_eq!(
+            crate::config::report().tcp_socket_overhead,
+            super::SOCKET_OVERHEAD
+        );
     }
 }

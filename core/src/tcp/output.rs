@@ -8,7 +8,7 @@ use crate::net::Net;
 use crate::tcp::ack::{data_end, fin_sent};
 use crate::tcp::emit::{send, Segment};
 use crate::tcp::{TcpSocket, TcpState};
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 use crate::wire::{SeqNumber, TcpControl};
 
 /// Segments one socket may emit per dispatch, so one bulk sender cannot
@@ -72,7 +72,7 @@ fn send_syn(net: &mut Net, s: &mut TcpSocket, now: Instant) {
             t.sampler.start(t.snd_nxt, now);
         }
         if t.retransmit_at.is_none() {
-            t.retransmit_at = Some(now + t.rtt.rto());
+            t.retransmit_at = Deadline::at(now + t.rtt.rto());
         }
     }
 }
@@ -162,7 +162,7 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
         let all_queued = len == unsent;
         // Nagle (RFC 9293 §3.7.4): hold a small segment while data is
         // unacknowledged, unless it is the last piece before a FIN.
-        if len < smss as usize && in_flight > 0 && !t.nodelay && !(all_queued && t.fin_queued) {
+        if len < smss as usize && in_flight > 0 && !s.nodelay && !(all_queued && t.fin_queued) {
             return Plan::Nothing;
         }
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment
@@ -224,7 +224,7 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
             t.retransmits += 1;
             net.stats.tcp.retransmits += 1;
             if t.retransmit_at.is_none() {
-                t.retransmit_at = Some(now + t.rtt.rto());
+                t.retransmit_at = Deadline::at(now + t.rtt.rto());
             }
             Ok(true)
         }
@@ -265,9 +265,8 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
                 t.sampler.start(t.snd_nxt, now);
             }
             t.rexmit_pending = false;
-            t.last_tx_data = now;
             if t.retransmit_at.is_none() {
-                t.retransmit_at = Some(now + t.rtt.rto());
+                t.retransmit_at = Deadline::at(now + t.rtt.rto());
             }
             if fin {
                 fin_transition(t);
@@ -287,7 +286,7 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
                 t.snd_max = t.snd_nxt;
             }
             if t.retransmit_at.is_none() {
-                t.retransmit_at = Some(now + t.rtt.rto());
+                t.retransmit_at = Deadline::at(now + t.rtt.rto());
             }
             fin_transition(t);
             Ok(true)
@@ -296,7 +295,7 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
             t.rexmit_pending = false;
             if t.snd_wnd == 0 && unsent_waiting && t.in_flight() == 0 && t.persist_at.is_none() {
                 // RFC 9293 §3.8.6.1: probe a zero window.
-                t.persist_at = Some(now + t.rtt.rto());
+                t.persist_at = Deadline::at(now + t.rtt.rto());
             }
             Ok(false)
         }
@@ -321,7 +320,7 @@ fn send_ack_if_due(net: &mut Net, s: &mut TcpSocket, now: Instant) {
     if !t.synchronized() && t.state != TcpState::SynReceived {
         return;
     }
-    let delayed_due = t.ack_delayed_until.is_some_and(|d| now >= d);
+    let delayed_due = t.ack_delayed_until.is_due(now);
     let advertised = t.rcv_adv.diff(t.rcv_nxt).max(0) as usize;
     let threshold = (cap / 2).min(usize::from(t.rmss));
     let window_update =

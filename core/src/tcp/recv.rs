@@ -8,7 +8,7 @@
 use crate::config::TCP_DELAYED_ACK_MS;
 use crate::net::Net;
 use crate::tcp::{TcpSocket, TcpState};
-use crate::time::{Duration, Instant};
+use crate::time::{Deadline, Duration, Instant};
 use crate::wire::{TcpControl, TcpRepr};
 
 const DELAYED_ACK: Duration = Duration::from_millis(TCP_DELAYED_ACK_MS as u64);
@@ -108,6 +108,6 @@ fn schedule_ack(t: &mut crate::tcp::tcb::Tcb, _len: usize, now: Instant) {
     if t.segs_since_ack >= 2 {
         t.ack_now = true;
     } else if t.ack_delayed_until.is_none() {
-        t.ack_delayed_until = Some(now + DELAYED_ACK);
+        t.ack_delayed_until = Deadline::at(now + DELAYED_ACK);
     }
 }

@@ -9,8 +9,8 @@ use crate::tcp::assembler::Assembler;
 use crate::tcp::congestion::{Algorithm, Congestion};
 use crate::tcp::rtt::{RttEstimator, RttSampler};
 use crate::tcp::sack::Scoreboard;
-use crate::tcp::{Keepalive, TcpState};
-use crate::time::{Duration, Instant};
+use crate::tcp::TcpState;
+use crate::time::{Deadline, Duration, Instant};
 use crate::wire::SeqNumber;
 
 /// Options negotiated on the SYN exchange (RFC 9293 §3.2, RFC 7323,
@@ -80,30 +80,25 @@ pub(crate) struct Tcb {
     // Timers.
     pub rtt: RttEstimator,
     pub sampler: RttSampler,
-    pub retransmit_at: Option<Instant>,
+    pub retransmit_at: Deadline,
     /// Consecutive retransmissions of the oldest segment.
     pub retries: u8,
-    /// When the first unanswered retransmission was sent.
-    pub first_rto_at: Option<Instant>,
     /// When SND.UNA last advanced, or data was first sent with nothing in
     /// flight (the user timeout counts from here).
     pub last_ack_progress: Instant,
     /// Retransmit the segment at SND.UNA at the next output (fast
     /// retransmit, NewReno partial ACK).
     pub rexmit_pending: bool,
-    pub ack_delayed_until: Option<Instant>,
+    pub ack_delayed_until: Deadline,
     pub ack_now: bool,
     /// Full-sized segments received since our last ACK.
     pub segs_since_ack: u8,
-    pub persist_at: Option<Instant>,
+    pub persist_at: Deadline,
     /// Zero-window probes sent in a row (their interval doubles).
     pub persist_count: u8,
-    pub keepalive: Option<Keepalive>,
     pub keepalive_probes: u8,
     pub last_rx: Instant,
-    pub last_tx_data: Instant,
-    pub time_wait_until: Option<Instant>,
-    pub user_timeout: Option<Duration>,
+    pub time_wait_until: Deadline,
 
     // Congestion control and loss recovery.
     pub cc: Congestion,
@@ -118,7 +113,6 @@ pub(crate) struct Tcb {
     // Receive side.
     pub assembler: Assembler<TCP_OOO_RANGES>,
 
-    pub nodelay: bool,
     /// RFC 5961 §7: challenge ACKs sent in the current second.
     pub challenge_count: u8,
     pub challenge_window: Instant,
@@ -169,22 +163,18 @@ impl Tcb {
                 Duration::from_millis(TCP_RTO_MAX_MS as u64),
             ),
             sampler: RttSampler::new(),
-            retransmit_at: None,
+            retransmit_at: Deadline::NONE,
             retries: 0,
-            first_rto_at: None,
             last_ack_progress: now,
             rexmit_pending: false,
-            ack_delayed_until: None,
+            ack_delayed_until: Deadline::NONE,
             ack_now: false,
             segs_since_ack: 0,
-            persist_at: None,
+            persist_at: Deadline::NONE,
             persist_count: 0,
-            keepalive: None,
             keepalive_probes: 0,
             last_rx: now,
-            last_tx_data: now,
-            time_wait_until: None,
-            user_timeout: None,
+            time_wait_until: Deadline::NONE,
             cc: Congestion::new(algo, 536),
             dupacks: 0,
             in_recovery: false,
@@ -192,7 +182,6 @@ impl Tcb {
             high_rxt: iss,
             scoreboard: Scoreboard::new(),
             assembler: Assembler::new(),
-            nodelay: false,
             challenge_count: 0,
             challenge_window: now,
             retransmits: 0,

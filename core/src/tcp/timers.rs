@@ -7,7 +7,7 @@ use crate::config::{TCP_RETRIES, TCP_SYN_RETRIES, TCP_TIME_WAIT_MS};
 use crate::net::Net;
 use crate::tcp::tcb::Tcb;
 use crate::tcp::{TcpError, TcpSocket, TcpState};
-use crate::time::{earliest, Duration, Instant};
+use crate::time::{earliest, Deadline, Duration, Instant};
 
 const TIME_WAIT: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64);
 const MAX_PERSIST: Duration = Duration::from_secs(60);
@@ -15,15 +15,15 @@ const MAX_PERSIST: Duration = Duration::from_secs(60);
 /// Enters TIME-WAIT (or closes at once when it is configured to 0).
 pub(crate) fn enter_time_wait(t: &mut Tcb, now: Instant) {
     t.state = TcpState::TimeWait;
-    t.retransmit_at = None;
-    t.persist_at = None;
-    t.time_wait_until = Some(now + TIME_WAIT);
+    t.retransmit_at = Deadline::NONE;
+    t.persist_at = Deadline::NONE;
+    t.time_wait_until = Deadline::at(now + TIME_WAIT);
 }
 
 /// A retransmitted FIN arrived in TIME-WAIT: wait the full time again.
 pub(crate) fn restart_time_wait(t: &mut Tcb, now: Instant) {
     if t.state == TcpState::TimeWait {
-        t.time_wait_until = Some(now + TIME_WAIT);
+        t.time_wait_until = Deadline::at(now + TIME_WAIT);
     }
 }
 
@@ -42,15 +42,15 @@ pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
         let Some(t) = s.tcb.as_ref() else {
             return false;
         };
-        if t.time_wait_until.is_some_and(|d| now >= d) {
+        if t.time_wait_until.is_due(now) {
             return true;
         }
-        if t.user_timeout
+        if s.user_timeout()
             .is_some_and(|limit| t.in_flight() > 0 && now - t.last_ack_progress >= limit)
         {
             return time_out(net, s);
         }
-        if t.retransmit_at.is_some_and(|d| now >= d) {
+        if t.retransmit_at.is_due(now) {
             let limit = match t.state {
                 TcpState::SynSent | TcpState::SynReceived => TCP_SYN_RETRIES,
                 _ => TCP_RETRIES,
@@ -63,10 +63,10 @@ pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
     let Some(t) = s.tcb.as_mut() else {
         return false;
     };
-    if t.retransmit_at.is_some_and(|d| now >= d) {
+    if t.retransmit_at.is_due(now) {
         on_retransmit_timeout(net, t, now);
     }
-    if t.persist_at.is_some_and(|d| now >= d) {
+    if t.persist_at.is_due(now) {
         if t.snd_wnd == 0 && unsent > 0 {
             t.persist_count = t.persist_count.saturating_add(1);
             let backoff = t
@@ -74,19 +74,19 @@ pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
                 .rto()
                 .total_micros()
                 .saturating_mul(1 << t.persist_count.min(10));
-            t.persist_at = Some(now + Duration::from_micros(backoff).min(MAX_PERSIST));
+            t.persist_at = Deadline::at(now + Duration::from_micros(backoff).min(MAX_PERSIST));
             crate::tcp::output::send_probe(net, s, now);
         } else {
-            t.persist_at = None;
+            t.persist_at = Deadline::NONE;
             t.persist_count = 0;
         }
     }
     let Some(t) = s.tcb.as_mut() else {
         return false;
     };
-    if let Some(due) = keepalive_due(t) {
+    if let Some(due) = keepalive_due(s.keepalive.get(), t) {
         if now >= due {
-            let count = t.keepalive.map_or(0, |k| k.count);
+            let count = s.keepalive.get().map_or(0, |k| k.count);
             if t.keepalive_probes >= count {
                 return time_out(net, s);
             }
@@ -102,7 +102,6 @@ fn on_retransmit_timeout(net: &mut Net, t: &mut Tcb, now: Instant) {
     t.retries += 1;
     t.rto_count += 1;
     net.stats.tcp.timeouts += 1;
-    t.first_rto_at.get_or_insert(now);
     t.rtt.on_timeout();
     t.sampler.on_retransmit();
     if t.synchronized() {
@@ -116,13 +115,13 @@ fn on_retransmit_timeout(net: &mut Net, t: &mut Tcb, now: Instant) {
     t.rexmit_pending = false;
     t.scoreboard.clear();
     t.snd_nxt = t.snd_una;
-    t.retransmit_at = Some(now + t.rtt.rto());
+    t.retransmit_at = Deadline::at(now + t.rtt.rto());
 }
 
 /// When the next keepalive probe is due, if keepalive applies now
 /// (RFC 9293 §3.8.4: only on an idle, open connection).
-fn keepalive_due(t: &Tcb) -> Option<Instant> {
-    let ka = t.keepalive?;
+fn keepalive_due(ka: Option<crate::tcp::Keepalive>, t: &Tcb) -> Option<Instant> {
+    let ka = ka?;
     if !matches!(t.state, TcpState::Established | TcpState::CloseWait) || t.in_flight() > 0 {
         return None;
     }
@@ -146,18 +145,18 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
     if t.state == TcpState::Closed {
         return None;
     }
-    let mut at = earliest(t.retransmit_at, t.persist_at);
-    at = earliest(at, t.ack_delayed_until);
-    at = earliest(at, t.time_wait_until);
+    let mut at = earliest(t.retransmit_at.get(), t.persist_at.get());
+    at = earliest(at, t.ack_delayed_until.get());
+    at = earliest(at, t.time_wait_until.get());
     if t.ack_now || t.rexmit_pending {
         at = Some(now);
     }
-    if let Some(limit) = t.user_timeout {
+    if let Some(limit) = s.user_timeout() {
         if t.in_flight() > 0 {
             at = earliest(at, Some(t.last_ack_progress + limit));
         }
     }
-    at = earliest(at, keepalive_due(t));
+    at = earliest(at, keepalive_due(s.keepalive.get(), t));
     // Data, a retransmission or a FIN that may go now.
     if crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing {
         at = Some(now);

@@ -104,7 +104,7 @@ pub struct CubicState {
     /// `t_epoch`: the start of the current congestion-avoidance stage;
     /// `None` until the next ACK in congestion avoidance (or the end of fast
     /// recovery) starts one.
-    epoch: Option<Instant>,
+    epoch: crate::time::Deadline,
     /// `W_max`: the window just before the last reduction, lowered by fast
     /// convergence; 0 before the first congestion event.
     w_max: u32,
@@ -135,7 +135,7 @@ impl CubicState {
     /// A fresh state: no congestion event seen, no epoch, RTT unknown (0).
     pub const fn new() -> Self {
         CubicState {
-            epoch: None,
+            epoch: crate::time::Deadline::NONE,
             w_max: 0,
             k_ms: 0,
             cwnd_prior: 0,
@@ -156,7 +156,7 @@ impl CubicState {
     /// new one from the window it finds (application-limited periods, idle
     /// restarts and MSS changes, RFC 9438 §5.8).
     pub fn reset_epoch(&mut self) {
-        self.epoch = None;
+        self.epoch = crate::time::Deadline::NONE;
     }
 
     /// A congestion event (fast retransmit or the first RTO) with the
@@ -171,21 +171,21 @@ impl CubicState {
             cwnd
         };
         self.cwnd_prior = cwnd;
-        self.epoch = None;
+        self.epoch = crate::time::Deadline::NONE;
         sat32((c * BETA_NUM / BETA_DEN).max(u64::from(mss) * 2))
     }
 
     /// A retransmission timeout: the next congestion-avoidance stage starts
     /// with `K = 0` and `W_max` = the window at its start (§4.8).
     pub fn on_rto(&mut self) {
-        self.epoch = None;
+        self.epoch = crate::time::Deadline::NONE;
         self.after_rto = true;
     }
 
     /// Starts a congestion-avoidance stage at `now` with window `cwnd`
     /// (`cwnd_epoch`): computes `K`, and sets `W_est = cwnd_epoch` (§4.3).
     pub fn start_epoch(&mut self, now: Instant, cwnd: u32, mss: u32) {
-        self.epoch = Some(now);
+        self.epoch = crate::time::Deadline::at(now);
         if self.after_rto || self.w_max <= cwnd {
             // After an RTO (§4.8), or with no reduction to recover from (first
             // exit from slow start, W_max overtaken during an app-limited
@@ -245,7 +245,7 @@ impl CubicState {
     /// concave (`cwnd < W_max`) and convex regions.
     pub fn on_ack(&mut self, now: Instant, cwnd: u32, mss: u32, acked: u32) -> u32 {
         let cwnd = cwnd.max(1);
-        let start = match self.epoch {
+        let start = match self.epoch.get() {
             Some(start) => start,
             None => {
                 self.start_epoch(now, cwnd, mss);
