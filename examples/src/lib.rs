@@ -11,7 +11,8 @@ use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::time::Instant;
 use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{
-    IfaceConfig, IfaceId, Ipv4Addr, Ipv4Cidr, SocketAddrV4, Stack, UdpHandle, UdpRecvError,
+    IfaceConfig, IfaceId, Ipv4Addr, Ipv4Cidr, SocketAddrV4, Stack, TcpHandle, TcpRecvError,
+    UdpHandle, UdpRecvError,
 };
 use wolfip_tap::{Clock, OsEntropy, TapDevice};
 
@@ -113,6 +114,84 @@ impl UdpEcho {
                 Err(UdpRecvError::Unreachable(_)) => {}
             }
         }
+    }
+}
+
+/// Echoes every TCP connection on one port, several at once. Reads only as
+/// much as the send buffer can take, so nothing is held in the app; when a
+/// client closes its side, the rest is echoed and the connection closed
+/// (FIN after the data).
+pub struct TcpEcho {
+    listener: TcpHandle,
+    conns: Vec<TcpHandle>,
+    /// Connections accepted so far.
+    pub accepted: u64,
+    /// Bytes echoed so far.
+    pub bytes: u64,
+}
+
+impl TcpEcho {
+    /// Listens on `port` of every local address with room for `backlog`
+    /// pending connections.
+    pub fn new(stack: &mut Stack, port: u16, backlog: usize) -> Result<TcpEcho, String> {
+        let listener = stack.tcp_open().map_err(|e| format!("tcp_open: {e:?}"))?;
+        stack
+            .tcp_bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+            .map_err(|e| format!("tcp_bind {port}: {e:?}"))?;
+        stack
+            .tcp_listen(listener, backlog)
+            .map_err(|e| format!("tcp_listen: {e:?}"))?;
+        Ok(TcpEcho {
+            listener,
+            conns: Vec::new(),
+            accepted: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Accepts, echoes, closes. Returns whether anything was queued.
+    pub fn run(&mut self, stack: &mut Stack, now: Instant) -> bool {
+        let mut progress = false;
+        while let Ok((h, _peer)) = stack.tcp_accept(self.listener) {
+            self.accepted += 1;
+            self.conns.push(h);
+            progress = true;
+        }
+        let mut buf = [0u8; 16384];
+        self.conns.retain(|&h| {
+            loop {
+                let room = stack.tcp_send_room(h).min(buf.len());
+                if room == 0 {
+                    return true;
+                }
+                match stack.tcp_recv(h, &mut buf[..room]) {
+                    Ok(0) => {
+                        // The client closed its side: FIN after our echo.
+                        stack.tcp_close(h, now);
+                        progress = true;
+                        return false;
+                    }
+                    Ok(n) => {
+                        let sent = stack.tcp_send(h, &buf[..n]).unwrap_or(0);
+                        debug_assert_eq!(sent, n, "room was checked");
+                        self.bytes += n as u64;
+                        progress = true;
+                    }
+                    Err(TcpRecvError::WouldBlock) => return true,
+                    Err(_) => {
+                        // Reset or timed out: let the slot go.
+                        stack.tcp_close(h, now);
+                        return false;
+                    }
+                }
+            }
+        });
+        progress
     }
 }
 

@@ -1,5 +1,6 @@
 //! The counterpart of Zephyr's native_sim TAP echo sample: the stack on a
-//! Linux TAP interface, answering ping and echoing UDP on one port, until
+//! Linux TAP interface, answering ping and echoing UDP and TCP on one port
+//! (several TCP clients at once), until
 //! killed (SIGINT/SIGTERM print the counters and close the capture file).
 //!
 //! ```text
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use wolfip_core::Ipv4Cidr;
 use wolfip_examples::{
-    arg, make_stack, parse_args, parse_mac, run_loop, TapDev, UdpEcho, DEFAULT_MAC,
+    arg, make_stack, parse_args, parse_mac, run_loop, TapDev, TcpEcho, UdpEcho, DEFAULT_MAC,
 };
 use wolfip_tap::{catch_termination, terminating, Clock};
 
@@ -20,7 +21,8 @@ const USAGE: &str =
 
 Runs the wolfip stack on the Linux TAP interface IFNAME (created if it does
 not exist, which needs root or CAP_NET_ADMIN) with address CIDR, answers
-ping and echoes UDP datagrams sent to PORT, until interrupted.";
+ping, echoes UDP datagrams sent to PORT and echoes TCP connections to PORT
+(several at once), until interrupted.";
 
 fn main() -> ExitCode {
     match run() {
@@ -62,15 +64,20 @@ fn run() -> Result<(), String> {
         TapDev::open(tap_name, arg(&args, "--pcap")).map_err(|e| format!("TAP {tap_name}: {e}"))?;
     let (mut stack, iface) = make_stack(mac, ip, gateway)?;
     let mut echo = UdpEcho::new(&mut stack, port)?;
+    let mut tcp_echo = TcpEcho::new(&mut stack, port, 128)?;
     catch_termination().map_err(|e| format!("signal handlers: {e}"))?;
-    println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP echo on port {port}");
+    println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP and TCP echo on port {port}");
     let clock = Clock::new();
     run_loop(
         &mut stack,
         iface,
         &mut dev,
         &clock,
-        |stack, now| echo.run(stack, now),
+        |stack, now| {
+            let u = echo.run(stack, now);
+            let t = tcp_echo.run(stack, now);
+            u || t
+        },
         terminating,
         Duration::from_millis(200),
     );
