@@ -1,0 +1,377 @@
+//! A scripted TCP peer for packet-in/packet-out tests: the stack under
+//! test is 192.0.2.2 on one Ethernet interface; the test plays the remote
+//! host 192.0.2.1, hands it segments, and reads back every segment the
+//! stack sends, with time under the test's control.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+
+use wolfip_core::phy::{Device, TxBusy};
+use wolfip_core::rand::FixedSeed;
+use wolfip_core::wire::tcp::MAX_SACK_BLOCKS;
+use wolfip_core::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, IpProtocol,
+    Ipv4Packet, Ipv4Repr, SackBlock, SeqNumber, TcpControl, TcpPacket, TcpRepr,
+};
+use wolfip_core::{Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, SocketAddrV4, Stack, TcpHandle, TcpState};
+
+pub const US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+pub const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+pub const US_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+pub const PEER_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+pub const PEER_PORT: u16 = 40000;
+pub const PORT: u16 = 80;
+
+/// A segment as sent or received, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seg {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub control: TcpControl,
+    pub seq: SeqNumber,
+    pub ack: Option<SeqNumber>,
+    pub window: u16,
+    pub window_scale: Option<u8>,
+    pub mss: Option<u16>,
+    pub sack_permitted: bool,
+    pub sack: Vec<(SeqNumber, SeqNumber)>,
+    pub timestamp: Option<(u32, u32)>,
+    pub payload: Vec<u8>,
+    /// The IP header's DF flag.
+    pub dont_frag: bool,
+}
+
+impl Seg {
+    /// A segment from the peer to the stack's `PORT` with nothing set.
+    pub fn to_us(control: TcpControl, seq: u32, ack: Option<u32>) -> Seg {
+        Seg {
+            src_port: PEER_PORT,
+            dst_port: PORT,
+            control,
+            seq: SeqNumber(seq),
+            ack: ack.map(SeqNumber),
+            window: 65535,
+            window_scale: None,
+            mss: None,
+            sack_permitted: false,
+            sack: Vec::new(),
+            timestamp: None,
+            payload: Vec::new(),
+            dont_frag: true,
+        }
+    }
+    pub fn with_payload(mut self, p: &[u8]) -> Seg {
+        self.payload = p.to_vec();
+        self
+    }
+    pub fn with_window(mut self, w: u16) -> Seg {
+        self.window = w;
+        self
+    }
+    pub fn with_ts(mut self, tsval: u32, tsecr: u32) -> Seg {
+        self.timestamp = Some((tsval, tsecr));
+        self
+    }
+    pub fn with_sack(mut self, blocks: &[(u32, u32)]) -> Seg {
+        self.sack = blocks.iter().map(|&(l, r)| (SeqNumber(l), SeqNumber(r))).collect();
+        self
+    }
+    pub fn with_ports(mut self, src: u16, dst: u16) -> Seg {
+        self.src_port = src;
+        self.dst_port = dst;
+        self
+    }
+    /// SYN options as Linux sends them: MSS 1460, SACK-permitted, TS, WS 7.
+    pub fn with_linux_syn_options(mut self, tsval: u32) -> Seg {
+        self.mss = Some(1460);
+        self.sack_permitted = true;
+        self.timestamp = Some((tsval, 0));
+        self.window_scale = Some(7);
+        self
+    }
+    /// SEG.LEN (RFC 9293 §3.4): payload plus SYN and FIN.
+    pub fn len(&self) -> usize {
+        self.payload.len() + usize::from(matches!(self.control, TcpControl::Syn | TcpControl::Fin))
+    }
+    pub fn is_syn(&self) -> bool {
+        self.control == TcpControl::Syn
+    }
+    pub fn is_fin(&self) -> bool {
+        self.control == TcpControl::Fin
+    }
+    pub fn is_rst(&self) -> bool {
+        self.control == TcpControl::Rst
+    }
+}
+
+/// Collects what the stack transmits.
+#[derive(Default)]
+pub struct Capture {
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl Device for Capture {
+    fn receive(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
+        None
+    }
+    fn transmit(&mut self, _: Instant, frame: &[u8]) -> Result<(), TxBusy> {
+        self.frames.push(frame.to_vec());
+        Ok(())
+    }
+}
+
+/// The stack under test and its scripted peer.
+pub struct Harness {
+    pub stack: Box<Stack>,
+    pub iface: IfaceId,
+    pub now: Instant,
+    /// Every TCP segment the stack sent so far, in order.
+    pub sent: Vec<Seg>,
+    /// How many of `sent` the test has looked at (see `take`).
+    seen: usize,
+}
+
+impl Harness {
+    /// A stack at 192.0.2.2/24 that already knows the peer's MAC.
+    pub fn new(seed: u64) -> Harness {
+        let mut stack = Box::new(Stack::new(&mut FixedSeed(seed)));
+        let iface = stack.add_interface(IfaceConfig::ethernet(US_MAC)).unwrap();
+        stack.set_ipv4(iface, Some("192.0.2.2/24".parse().unwrap())).unwrap();
+        let mut h = Harness { stack, iface, now: Instant::from_secs(100), sent: Vec::new(), seen: 0 };
+        // The peer asks for us: the stack learns the peer's MAC.
+        let arp = ArpRepr {
+            operation: ArpOperation::Request,
+            source_hardware_addr: PEER_MAC,
+            source_protocol_addr: PEER,
+            target_hardware_addr: EthernetAddress::default(),
+            target_protocol_addr: US,
+        };
+        let mut frame = vec![0u8; 14 + 28];
+        EthernetRepr { src_addr: PEER_MAC, dst_addr: EthernetAddress::BROADCAST, ethertype: EtherType::Arp }
+            .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+        arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
+        h.stack.receive(h.now, iface, &frame);
+        h.run();
+        h
+    }
+
+    /// Dispatches and transmits; records TCP segments the stack sent.
+    pub fn run(&mut self) {
+        let mut cap = Capture::default();
+        for _ in 0..8 {
+            self.stack.dispatch(self.now);
+            let f = self.stack.transmit(self.now, self.iface, &mut cap);
+            if f.sent == 0 {
+                break;
+            }
+        }
+        for f in cap.frames {
+            if let Some(seg) = parse_tcp(&f) {
+                self.sent.push(seg);
+            }
+        }
+    }
+
+    /// Hands a segment from the peer to the stack, then runs it.
+    pub fn send(&mut self, seg: &Seg) {
+        let frame = build_frame(seg, PEER, US);
+        self.stack.receive(self.now, self.iface, &frame);
+        self.run();
+    }
+
+    /// Moves time forward by `d` and runs the stack.
+    pub fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.run();
+    }
+
+    /// Moves time to the stack's next deadline (if any, at most `max`
+    /// ahead) and runs it. Returns the time moved.
+    pub fn advance_to_deadline(&mut self, max: Duration) -> Duration {
+        let target = match self.stack.poll_at(self.now) {
+            Some(t) if t > self.now => t.min(self.now + max),
+            Some(_) => self.now,
+            None => self.now + max,
+        };
+        let d = target - self.now;
+        self.now = target;
+        self.run();
+        d
+    }
+
+    /// The segments sent since the last call.
+    pub fn take(&mut self) -> Vec<Seg> {
+        let v = self.sent[self.seen..].to_vec();
+        self.seen = self.sent.len();
+        v
+    }
+
+    /// Exactly one new segment; panics otherwise.
+    pub fn take_one(&mut self) -> Seg {
+        let v = self.take();
+        assert_eq!(v.len(), 1, "expected one segment, got {v:#?}");
+        v.into_iter().next().unwrap()
+    }
+
+    /// Asserts nothing was sent since the last look.
+    pub fn expect_silence(&mut self) {
+        let v = self.take();
+        assert!(v.is_empty(), "expected nothing, got {v:#?}");
+    }
+
+    /// A listener on `PORT` with `backlog`.
+    pub fn listen(&mut self, backlog: usize) -> TcpHandle {
+        let l = self.stack.tcp_open().unwrap();
+        self.stack.tcp_bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT)).unwrap();
+        self.stack.tcp_listen(l, backlog).unwrap();
+        l
+    }
+
+    /// Passive open with Linux-like options; returns (accepted handle, our
+    /// ISS). The peer's ISS is `peer_iss`; its SYN has TSval 1000.
+    pub fn accept_linux(&mut self, peer_iss: u32) -> (TcpHandle, u32) {
+        let l = self.listen(8);
+        self.send(&Seg::to_us(TcpControl::Syn, peer_iss, None).with_linux_syn_options(1000));
+        let synack = self.take_one();
+        assert!(synack.is_syn() && synack.ack == Some(SeqNumber(peer_iss.wrapping_add(1))));
+        let iss = synack.seq.0;
+        let ts = synack.timestamp.map(|(v, _)| v).unwrap_or(0);
+        self.send(&Seg::to_us(TcpControl::None, peer_iss.wrapping_add(1), Some(iss.wrapping_add(1))).with_ts(1001, ts));
+        let (h, _) = self.stack.tcp_accept(l).expect("accepted");
+        assert_eq!(self.stack.tcp_state(h), Some(TcpState::Established));
+        (h, iss)
+    }
+
+    /// Passive open without any option (an RFC 793 peer); returns (handle,
+    /// our ISS).
+    pub fn accept_plain(&mut self, peer_iss: u32) -> (TcpHandle, u32) {
+        let l = self.listen(8);
+        self.send(&Seg::to_us(TcpControl::Syn, peer_iss, None));
+        let synack = self.take_one();
+        let iss = synack.seq.0;
+        self.send(&Seg::to_us(TcpControl::None, peer_iss.wrapping_add(1), Some(iss.wrapping_add(1))));
+        let (h, _) = self.stack.tcp_accept(l).expect("accepted");
+        (h, iss)
+    }
+
+    /// Active open to the peer's `PEER_PORT`; returns (handle, the SYN).
+    pub fn connect(&mut self) -> (TcpHandle, Seg) {
+        let c = self.stack.tcp_open().unwrap();
+        self.stack.tcp_bind(c, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT)).unwrap();
+        self.stack.tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), self.now).unwrap();
+        self.run();
+        let syn = self.take_one();
+        assert!(syn.is_syn() && syn.ack.is_none());
+        (c, syn)
+    }
+}
+
+/// Builds an Ethernet frame carrying `seg` from `src` to `dst`.
+pub fn build_frame(seg: &Seg, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+    let mut sack_ranges: [Option<SackBlock>; MAX_SACK_BLOCKS] = [None; MAX_SACK_BLOCKS];
+    for (i, &(l, r)) in seg.sack.iter().take(MAX_SACK_BLOCKS).enumerate() {
+        sack_ranges[i] = Some(SackBlock { left: l, right: r });
+    }
+    let repr = TcpRepr {
+        src_port: seg.src_port,
+        dst_port: seg.dst_port,
+        control: seg.control,
+        seq_number: seg.seq,
+        ack_number: seg.ack,
+        window_len: seg.window,
+        window_scale: seg.window_scale,
+        max_seg_size: seg.mss,
+        sack_permitted: seg.sack_permitted,
+        sack_ranges,
+        timestamp: seg.timestamp,
+        payload: &seg.payload,
+    };
+    let tcp_len = repr.buffer_len();
+    let ip = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol: IpProtocol::Tcp,
+        payload_len: tcp_len,
+        ttl: 64,
+        tos: 0,
+        ident: 1,
+        dont_frag: seg.dont_frag,
+        more_frags: false,
+        frag_offset: 0,
+    };
+    let mut frame = vec![0u8; 14 + 20 + tcp_len];
+    EthernetRepr { src_addr: PEER_MAC, dst_addr: US_MAC, ethertype: EtherType::Ipv4 }
+        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
+    repr.emit(&mut TcpPacket::new_unchecked(&mut frame[34..]), src, dst);
+    frame
+}
+
+/// Parses a frame the stack sent, if it is TCP (checksums verified).
+pub fn parse_tcp(frame: &[u8]) -> Option<Seg> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != EtherType::Ipv4 {
+        return None;
+    }
+    let ipp = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    let ip = Ipv4Repr::parse(&ipp).expect("valid IP header");
+    if ip.protocol != IpProtocol::Tcp {
+        return None;
+    }
+    let payload = ipp.payload();
+    let tp = TcpPacket::new_checked(payload).expect("valid TCP length");
+    let r = TcpRepr::parse(&tp, ip.src_addr, ip.dst_addr).expect("valid TCP segment with a good checksum");
+    Some(Seg {
+        src_port: r.src_port,
+        dst_port: r.dst_port,
+        control: r.control,
+        seq: r.seq_number,
+        ack: r.ack_number,
+        window: r.window_len,
+        window_scale: r.window_scale,
+        mss: r.max_seg_size,
+        sack_permitted: r.sack_permitted,
+        sack: r.sack_ranges.iter().flatten().map(|b| (b.left, b.right)).collect(),
+        timestamp: r.timestamp,
+        payload: r.payload.to_vec(),
+        dont_frag: ip.dont_frag,
+    })
+}
+
+/// One line per segment with sequence numbers relative to `our_iss` (for
+/// segments we sent) and `peer_iss` (for acknowledgments of the peer's
+/// data): stable across seeds, for insta snapshots.
+pub fn trace(segs: &[Seg], our_iss: u32, peer_iss: u32) -> String {
+    let mut out = String::new();
+    for s in segs {
+        let flags = match s.control {
+            TcpControl::Syn => "S",
+            TcpControl::Fin => "F",
+            TcpControl::Rst => "R",
+            TcpControl::Psh => "P",
+            TcpControl::None => ".",
+        };
+        let _ = write!(out, "{flags} seq={}", s.seq.0.wrapping_sub(our_iss));
+        if let Some(a) = s.ack {
+            let _ = write!(out, " ack={}", a.0.wrapping_sub(peer_iss));
+        }
+        let _ = write!(out, " win={} len={}", s.window, s.payload.len());
+        if let Some(m) = s.mss {
+            let _ = write!(out, " mss={m}");
+        }
+        if let Some(w) = s.window_scale {
+            let _ = write!(out, " ws={w}");
+        }
+        if s.sack_permitted {
+            out.push_str(" sackok");
+        }
+        if s.timestamp.is_some() {
+            out.push_str(" ts");
+        }
+        for (l, r) in &s.sack {
+            let _ = write!(out, " sack={}-{}", l.0.wrapping_sub(peer_iss), r.0.wrapping_sub(peer_iss));
+        }
+        out.push('\n');
+    }
+    out
+}
