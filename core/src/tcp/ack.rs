@@ -206,7 +206,12 @@ pub(crate) fn process(
         }
         if fin_acked {
             match t.state {
-                TcpState::FinWait1 => t.state = TcpState::FinWait2,
+                TcpState::FinWait1 => {
+                    t.state = TcpState::FinWait2;
+                    if s.orphaned {
+                        crate::tcp::timers::arm_fin_wait_2(t, now);
+                    }
+                }
                 TcpState::Closing => crate::tcp::timers::enter_time_wait(t, now),
                 TcpState::LastAck => return Outcome::Closed,
                 _ => {}

@@ -452,6 +452,7 @@ impl Stack {
                     if !unread =>
                 {
                     s.orphaned = true;
+                    crate::tcp::timers::arm_fin_wait_2(t, now);
                 }
                 _ if unread => {
                     send_reset(

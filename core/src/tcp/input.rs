@@ -370,6 +370,5 @@ fn synchronized(
         ack::Outcome::Drop => return false,
         ack::Outcome::Closed => return true,
     }
-    recv::process(net, s, now, seg);
-    false
+    recv::process(net, s, now, seg)
 }

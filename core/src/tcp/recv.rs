@@ -14,8 +14,18 @@ use crate::wire::{TcpControl, TcpRepr};
 const DELAYED_ACK: Duration = Duration::from_millis(TCP_DELAYED_ACK_MS as u64);
 
 /// Processes the text and FIN of an acceptable segment.
-pub(crate) fn process(net: &mut Net, s: &mut TcpSocket, now: Instant, seg: &TcpRepr<'_>) {
-    let Some(t) = s.tcb.as_mut() else { return };
+pub(crate) fn process(net: &mut Net, s: &mut TcpSocket, now: Instant, seg: &TcpRepr<'_>) -> bool {
+    let orphaned = s.orphaned;
+    let Some(t) = s.tcb.as_mut() else {
+        return false;
+    };
+    if orphaned && !seg.payload.is_empty() && seg.seq_number.ge(t.rcv_nxt) {
+        // New data for a connection nobody will read (the user closed
+        // it): reset, as Linux does (RFC 2525 §2.17).
+        let ack = seg.seq_number + seg.segment_len();
+        crate::tcp::emit::send_reset(net, now, t.local, t.remote, t.snd_nxt, Some(ack));
+        return true;
+    }
     let takes_text = matches!(
         t.state,
         TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
@@ -98,6 +108,7 @@ pub(crate) fn process(net: &mut Net, s: &mut TcpSocket, now: Instant, seg: &TcpR
         t.ack_now = true;
         crate::tcp::timers::restart_time_wait(t, now);
     }
+    false
 }
 
 /// Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): ACK at least every

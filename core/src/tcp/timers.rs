@@ -10,6 +10,18 @@ use crate::tcp::{TcpError, TcpSocket, TcpState};
 use crate::time::{earliest, Deadline, Duration, Instant};
 
 const TIME_WAIT: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64);
+
+/// How long a connection the user has closed may sit in FIN-WAIT-2 waiting
+/// for the peer's FIN (Linux's `tcp_fin_timeout`, 60 s); the TIME-WAIT
+/// timer field serves for it, as nothing else runs in that state.
+pub(crate) const FIN_WAIT_2_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts the FIN-WAIT-2 timeout of an orphaned connection.
+pub(crate) fn arm_fin_wait_2(t: &mut Tcb, now: Instant) {
+    if t.state == TcpState::FinWait2 && t.time_wait_until.is_none() {
+        t.time_wait_until = Deadline::at(now + FIN_WAIT_2_TIMEOUT);
+    }
+}
 const MAX_PERSIST: Duration = Duration::from_secs(60);
 
 /// Enters TIME-WAIT (or closes at once when it is configured to 0).
