@@ -37,6 +37,72 @@ mod newreno;
 use cubic::CubicState;
 use newreno::NewRenoState;
 
+/// What distinguishes one congestion-control algorithm from another.
+///
+/// The machinery every algorithm shares lives in [`Congestion`]: slow start
+/// (RFC 5681 §3.1), one reduction per recovery, the loss window after a
+/// timeout, the application-limited test (RFC 7661). An algorithm answers
+/// only these questions. Adding one means implementing this trait and
+/// adding a variant to [`Algorithm`]; a socket picks its algorithm at run
+/// time without a trait object being stored.
+pub trait CongestionControl {
+    /// Congestion avoidance: the window after `acked` more bytes were
+    /// acknowledged with the window at `cwnd`.
+    fn grow(&mut self, now: Instant, cwnd: u32, mss: u32, acked: u32) -> u32;
+    /// The slow-start threshold after a congestion event with the window at
+    /// `cwnd` and `flight` bytes outstanding.
+    fn ssthresh_after_loss(&mut self, cwnd: u32, flight: u32, mss: u32) -> u32;
+    /// Congestion avoidance starts again at `cwnd` (recovery is over).
+    fn restart(&mut self, now: Instant, cwnd: u32, mss: u32);
+    /// The retransmission timer expired.
+    fn on_timeout(&mut self);
+    /// Forgets per-epoch state (idle restart, application-limited period,
+    /// MSS change).
+    fn reset(&mut self);
+    /// The connection's RTT estimate changed.
+    fn set_rtt(&mut self, _rtt: Duration) {}
+}
+
+impl CongestionControl for NewRenoState {
+    fn grow(&mut self, _now: Instant, cwnd: u32, mss: u32, acked: u32) -> u32 {
+        self.on_ack(cwnd, mss, acked)
+    }
+    fn ssthresh_after_loss(&mut self, _cwnd: u32, flight: u32, mss: u32) -> u32 {
+        self.reset();
+        newreno::ssthresh_after_loss(flight, mss)
+    }
+    fn restart(&mut self, _now: Instant, _cwnd: u32, _mss: u32) {
+        self.reset();
+    }
+    fn on_timeout(&mut self) {
+        self.reset();
+    }
+    fn reset(&mut self) {
+        NewRenoState::reset(self);
+    }
+}
+
+impl CongestionControl for CubicState {
+    fn grow(&mut self, now: Instant, cwnd: u32, mss: u32, acked: u32) -> u32 {
+        self.on_ack(now, cwnd, mss, acked)
+    }
+    fn ssthresh_after_loss(&mut self, cwnd: u32, _flight: u32, mss: u32) -> u32 {
+        self.on_congestion(cwnd, mss)
+    }
+    fn restart(&mut self, now: Instant, cwnd: u32, mss: u32) {
+        self.start_epoch(now, cwnd, mss);
+    }
+    fn on_timeout(&mut self) {
+        self.on_rto();
+    }
+    fn reset(&mut self) {
+        self.reset_epoch();
+    }
+    fn set_rtt(&mut self, rtt: Duration) {
+        CubicState::set_rtt(self, rtt);
+    }
+}
+
 /// A congestion-control algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algorithm {
@@ -141,6 +207,14 @@ impl Congestion {
         self.in_recovery
     }
 
+    /// The active algorithm's rules.
+    fn controller(&mut self) -> &mut dyn CongestionControl {
+        match self.algo {
+            Algorithm::NewReno => &mut self.newreno,
+            Algorithm::Cubic => &mut self.cubic,
+        }
+    }
+
     /// A new sender MSS (PMTU discovery). The window stays in bytes, raised
     /// to at least one `mss`; ssthresh to at least two. CUBIC's epoch
     /// restarts, since `K` is a function of the MSS.
@@ -152,7 +226,7 @@ impl Congestion {
         self.mss = mss;
         self.cwnd = self.cwnd.max(mss);
         self.ssthresh = self.ssthresh.max(mss.saturating_mul(2));
-        self.cubic.reset_epoch();
+        self.controller().reset();
     }
 
     /// `acked` bytes of new data acknowledged outside fast recovery (calls
@@ -181,7 +255,7 @@ impl Congestion {
         in_flight_before: u32,
     ) {
         if let Some(rtt) = rtt {
-            self.cubic.set_rtt(rtt);
+            self.controller().set_rtt(rtt);
         }
         if acked == 0 {
             return;
@@ -191,7 +265,7 @@ impl Congestion {
             return;
         }
         if u64::from(in_flight_before) * 2 < u64::from(self.cwnd) {
-            self.cubic.reset_epoch();
+            self.controller().reset();
             return;
         }
         if self.cwnd < self.ssthresh {
@@ -199,10 +273,8 @@ impl Congestion {
             self.cwnd = grown.min(self.ssthresh);
             return;
         }
-        self.cwnd = match self.algo {
-            Algorithm::NewReno => self.newreno.on_ack(self.cwnd, self.mss, acked),
-            Algorithm::Cubic => self.cubic.on_ack(now, self.cwnd, self.mss, acked),
-        };
+        let (cwnd, mss) = (self.cwnd, self.mss);
+        self.cwnd = self.controller().grow(now, cwnd, mss, acked);
     }
 
     /// Fast recovery starts (three duplicate ACKs, or SACK loss detection),
@@ -221,12 +293,9 @@ impl Congestion {
             return;
         }
         self.in_recovery = true;
-        self.ssthresh = match self.algo {
-            Algorithm::NewReno => newreno::ssthresh_after_loss(in_flight, self.mss),
-            Algorithm::Cubic => self.cubic.on_congestion(self.cwnd, self.mss),
-        };
+        let (cwnd, mss) = (self.cwnd, self.mss);
+        self.ssthresh = self.controller().ssthresh_after_loss(cwnd, in_flight, mss);
         self.cwnd = self.ssthresh;
-        self.newreno.reset();
     }
 
     /// Fast recovery ends (the recovery point is acknowledged): the window
@@ -239,10 +308,8 @@ impl Congestion {
         }
         self.in_recovery = false;
         self.cwnd = self.ssthresh.max(self.mss);
-        self.newreno.reset();
-        if self.algo == Algorithm::Cubic {
-            self.cubic.start_epoch(now, self.cwnd, self.mss);
-        }
+        let (cwnd, mss) = (self.cwnd, self.mss);
+        self.controller().restart(now, cwnd, mss);
     }
 
     /// The retransmission timer expired with `in_flight` bytes outstanding:
@@ -259,16 +326,16 @@ impl Congestion {
     /// that is smaller (equation (4) is an upper bound).
     pub fn on_rto(&mut self, _now: Instant, in_flight: u32) {
         if !self.rto_backoff {
-            let eq4 = newreno::ssthresh_after_loss(in_flight, self.mss);
+            let (cwnd, mss) = (self.cwnd, self.mss);
             self.ssthresh = match (self.algo, self.in_recovery) {
-                (Algorithm::NewReno, false) => eq4,
-                (Algorithm::NewReno, true) => self.ssthresh.min(eq4),
-                (Algorithm::Cubic, false) => self.cubic.on_congestion(self.cwnd, self.mss),
+                (_, false) => self.controller().ssthresh_after_loss(cwnd, in_flight, mss),
+                (Algorithm::NewReno, true) => self
+                    .ssthresh
+                    .min(newreno::ssthresh_after_loss(in_flight, mss)),
                 (Algorithm::Cubic, true) => self.ssthresh,
             };
         }
-        self.cubic.on_rto();
-        self.newreno.reset();
+        self.controller().on_timeout();
         self.in_recovery = false;
         self.rto_backoff = true;
         self.cwnd = self.mss;
@@ -283,8 +350,7 @@ impl Congestion {
             return;
         }
         self.cwnd = self.cwnd.min(initial_window(self.mss));
-        self.newreno.reset();
-        self.cubic.reset_epoch();
+        self.controller().reset();
     }
 }
 
