@@ -12,7 +12,11 @@ use wolfip_core::wire::TcpControl;
 fn passive_open_trace() {
     let mut h = Harness::new(1);
     let (c, iss) = h.accept_linux(5000);
-    h.send(&Seg::to_us(TcpControl::Psh, 5001, Some(iss + 1)).with_ts(1002, 0).with_payload(b"GET /"));
+    h.send(
+        &Seg::to_us(TcpControl::Psh, 5001, Some(iss + 1))
+            .with_ts(1002, 0)
+            .with_payload(b"GET /"),
+    );
     let mut buf = [0u8; 16];
     assert_eq!(h.stack.tcp_recv(c, &mut buf).unwrap(), 5);
     h.stack.tcp_send(c, b"200 OK").unwrap();

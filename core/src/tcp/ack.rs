@@ -29,6 +29,10 @@ pub(crate) fn data_end(s: &TcpSocket) -> SeqNumber {
     let Some(t) = &s.tcb else { return SeqNumber(0) };
     let base = if t.syn_unacked() {
         t.iss + 1
+    } else if matches!(t.state, TcpState::FinWait2 | TcpState::TimeWait) {
+        // Our FIN is acknowledged: SND.UNA is one past it (RFC 9293
+        // §3.10.7.4), not past the data.
+        t.snd_una - 1
     } else {
         t.snd_una
     };
@@ -131,7 +135,10 @@ pub(crate) fn process(
         t.snd_wl2 = ack;
         t.max_snd_wnd = t.max_snd_wnd.max(window);
         if window > 0 {
+            // The window opened: a later zero window is probed from the
+            // start again (RFC 9293 §3.8.6.1).
             t.persist_at = Deadline::NONE;
+            t.persist_count = 0;
         }
     }
 
@@ -185,8 +192,16 @@ pub(crate) fn process(
                 t.dupacks = 0;
             } else if !t.opts.sack {
                 // Partial ACK (RFC 6582 §3.2 step 5): retransmit the first
-                // unacknowledged segment at once.
+                // unacknowledged segment at once, and deflate the window
+                // (inflated by one SMSS per duplicate ACK) by the data
+                // acknowledged, adding one SMSS back if a whole one was.
                 t.rexmit_pending = true;
+                let smss = u32::from(t.smss).max(1);
+                let whole = u8::try_from(acked / smss).unwrap_or(u8::MAX);
+                t.dupacks = t
+                    .dupacks
+                    .saturating_sub(whole)
+                    .saturating_add(u8::from(whole > 0));
             }
         } else {
             t.dupacks = 0;
@@ -231,7 +246,11 @@ pub(crate) fn process(
                 t.in_recovery = true;
                 t.recover = t.snd_max;
                 t.high_rxt = t.snd_una;
-                t.cc.on_loss_detected(now, t.in_flight());
+                // RFC 5681 §3.2 step 2: FlightSize leaves out what limited
+                // transmit (RFC 3042) sent beyond cwnd, at most 2*SMSS.
+                let (flight, cwnd) = (t.in_flight(), t.cc.window());
+                let lt = flight.saturating_sub(cwnd).min(2 * u32::from(t.smss));
+                t.cc.on_loss_detected(now, flight - lt);
                 t.rexmit_pending = true;
                 t.fast_retransmits += 1;
                 net.stats.tcp.fast_retransmits += 1;

@@ -4,7 +4,7 @@ use crate::ip::output::{IpMeta, SendError};
 use crate::net::Net;
 use crate::tcp::tcb::Tcb;
 use crate::time::Instant;
-use crate::wire::tcp::MAX_SACK_BLOCKS;
+use crate::wire::tcp::{MAX_OPTIONS_LEN, MAX_SACK_BLOCKS};
 use crate::wire::{IpProtocol, SackBlock, SeqNumber, TcpControl, TcpRepr};
 
 /// Largest TCP header: 20 bytes plus 40 of options.
@@ -18,6 +18,40 @@ pub(crate) const fn our_window_shift(buffer: usize) -> u8 {
         shift += 1;
     }
     shift
+}
+
+/// Bytes of the timestamps option on a segment other than a SYN (with
+/// two NOPs for alignment).
+fn timestamps_len(tcb: &Tcb) -> usize {
+    if tcb.opts.timestamps {
+        12
+    } else {
+        0
+    }
+}
+
+/// Bytes of the SACK option the next segment other than a SYN carries: two
+/// NOPs, kind and length, 8 bytes per block; as many blocks as [`send`]
+/// reports (one per out-of-order range) and the option space holds.
+fn sack_option_len(tcb: &Tcb) -> usize {
+    if !tcb.opts.sack {
+        return 0;
+    }
+    let room = (MAX_OPTIONS_LEN - timestamps_len(tcb) - 4) / 8;
+    let blocks = tcb.assembler.ranges().count();
+    match blocks.min(MAX_SACK_BLOCKS).min(room) {
+        0 => 0,
+        n => 4 + 8 * n,
+    }
+}
+
+/// The most payload the next segment may carry: the send MSS (which
+/// already allows for the timestamps option) less the SACK option it will
+/// carry. RFC 6691 §2: the MSS leaves out TCP options, so the sender MUST
+/// shorten the data by the options it includes; otherwise a full segment
+/// with SACK blocks exceeds the MTU.
+pub(crate) fn effective_mss(tcb: &Tcb) -> u32 {
+    (usize::from(tcb.smss).saturating_sub(sack_option_len(tcb))).max(1) as u32
 }
 
 /// What to put in a segment besides the connection's standing fields.
@@ -133,8 +167,11 @@ pub(crate) fn send(
         Err(SendError::TooBig) => {
             // The path MTU dropped below our segment size: shrink the MSS
             // (RFC 1191 §6.4); the data goes again in smaller segments.
+            // The MSS excludes the timestamps option (as when it was
+            // negotiated); `effective_mss` takes off the SACK option.
             let mtu = eg.mtu.max(crate::config::MIN_MTU);
-            tcb.smss = tcb.smss.min((mtu.saturating_sub(40)).max(8) as u16);
+            let mss = mtu.saturating_sub(40 + timestamps_len(tcb)).max(8);
+            tcb.smss = tcb.smss.min(mss as u16);
             tcb.cc.set_mss(u32::from(tcb.smss));
             return Err(SendError::TooBig);
         }

@@ -231,7 +231,10 @@ pub(crate) fn negotiate(t: &mut crate::tcp::tcb::Tcb, seg: &TcpRepr<'_>) {
         .min(t.smss.max(t.rmss))
         .saturating_sub(ts_overhead)
         .max(32);
-    t.cc.set_mss(u32::from(t.smss));
+    // RFC 6928 §2: the initial window is counted in segments of the
+    // negotiated SMSS (10 of them up to 14600 bytes), not of the 536-byte
+    // placeholder the block started with; nothing has been sent yet.
+    t.cc = crate::tcp::congestion::Congestion::new(t.cc.algorithm(), u32::from(t.smss));
 }
 
 /// Whether a segment passes the PAWS test (RFC 7323 §5.3 R1).
@@ -246,6 +249,18 @@ fn paws_ok(t: &crate::tcp::tcb::Tcb, seg: &TcpRepr<'_>, now: Instant) -> bool {
         }
         // RFC 7323 §3.2 allows dropping such segments; Linux accepts them.
         None => true,
+    }
+}
+
+/// RFC 7323 §4.3: remember the timestamp to echo, from a segment that
+/// starts at or below the last ACK we sent and is not older than the one
+/// we have.
+fn update_ts_recent(t: &mut crate::tcp::tcb::Tcb, seg: &TcpRepr<'_>, now: Instant) {
+    if let Some((tsval, _)) = seg.timestamp {
+        if seg.seq_number.le(t.last_ack_sent) && (tsval.wrapping_sub(t.ts_recent) as i32) >= 0 {
+            t.ts_recent = tsval;
+            t.ts_recent_at = now;
+        }
     }
 }
 
@@ -301,12 +316,37 @@ fn synchronized(
         t.ack_now = true;
         return false;
     }
+    // RFC 9293 §3.5 figure 8, line 6 (simultaneous open): the peer's
+    // SYN-ACK repeats the SYN we have (one below RCV.NXT) and acknowledges
+    // ours; it completes the handshake, as on Linux, rather than being
+    // dropped as an old duplicate.
+    if t.state == TcpState::SynReceived
+        && seg.control == TcpControl::Syn
+        && seg.payload.is_empty()
+        && seg.seq_number + 1 == t.rcv_nxt
+        && seg.ack_number == Some(t.snd_max)
+    {
+        let closed = ack::process(net, s, now, seg) == ack::Outcome::Closed;
+        if let Some(t) = s.tcb.as_mut() {
+            // RFC 7323 §2.2: the window of a SYN is never scaled.
+            t.snd_wnd = u32::from(seg.window_len);
+            t.max_snd_wnd = t.snd_wnd;
+        }
+        return closed;
+    }
     let advertised = t.rcv_adv.diff(t.rcv_nxt).max(0) as u32;
     let rcv_wnd = advertised.max(rx_free as u32);
     if !acceptable(t, seg, rcv_wnd) {
         net.stats.tcp.drop_out_of_window += 1;
         if seg.control != TcpControl::Rst {
             t.ack_now = true;
+            // A retransmission of data we hold (our ACK of it was lost):
+            // the duplicate ACK must echo its timestamp, not that of the
+            // original, or the sender measures an RTT stretched by all its
+            // timeouts (and its RTO goes to the maximum). RFC 7323 §4.3's
+            // rule, applied before the window test as Linux does (it
+            // accepts segments up to its last advertised RCV.NXT).
+            update_ts_recent(t, seg, now);
         }
         if t.state == TcpState::TimeWait && seg.control == TcpControl::Fin {
             // A retransmitted FIN: re-ACK it and restart the 2MSL wait.
@@ -358,13 +398,7 @@ fn synchronized(
     if seg.ack_number.is_none() {
         return false;
     }
-    // RFC 7323 §4.3: remember the timestamp to echo.
-    if let Some((tsval, _)) = seg.timestamp {
-        if seg.seq_number.le(t.last_ack_sent) && (tsval.wrapping_sub(t.ts_recent) as i32) >= 0 {
-            t.ts_recent = tsval;
-            t.ts_recent_at = now;
-        }
-    }
+    update_ts_recent(t, seg, now);
     match ack::process(net, s, now, seg) {
         ack::Outcome::Continue => {}
         ack::Outcome::Drop => return false,

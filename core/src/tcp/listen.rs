@@ -115,12 +115,19 @@ pub(crate) fn on_listener_segment(
         return;
     }
     tcp.syn_queue[r] = Some(req);
-    send_synack(net, &req, now);
+    send_synack(net, &req, now, offered_window(tcp, li));
+}
+
+/// The window a SYN-ACK of listener `li` offers: its receive buffer, which
+/// the accepted connection inherits (SO_RCVBUF), never scaled (RFC 7323
+/// §2.2).
+fn offered_window(tcp: &TcpSockets, li: usize) -> u16 {
+    tcp.sockets[li].rx.capacity().min(65535) as u16
 }
 
 /// Sends (or resends) the SYN-ACK of a request, echoing only the options
 /// the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
-fn send_synack(net: &mut Net, req: &SynRequest, now: Instant) {
+fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) {
     let shift = our_window_shift(crate::config::TCP_RX_BUFFER);
     let repr = TcpRepr {
         src_port: req.local.port(),
@@ -128,7 +135,7 @@ fn send_synack(net: &mut Net, req: &SynRequest, now: Instant) {
         control: TcpControl::Syn,
         seq_number: req.iss,
         ack_number: Some(req.irs + 1),
-        window_len: crate::config::TCP_RX_BUFFER.min(65535) as u16,
+        window_len: window,
         window_scale: req.peer_shift.map(|_| shift),
         max_seg_size: Some(req.rmss),
         sack_permitted: req.sack,
@@ -187,7 +194,8 @@ pub(crate) fn on_request_segment(
         TcpControl::Syn => {
             if seg.seq_number == req.irs {
                 // The peer did not hear our SYN-ACK: say it again.
-                send_synack(net, &req, now);
+                let window = offered_window(tcp, usize::from(req.listener));
+                send_synack(net, &req, now, window);
             }
             return;
         }
@@ -225,7 +233,9 @@ pub(crate) fn on_request_segment(
     t.snd_una = req.iss + 1;
     t.snd_nxt = req.iss + 1;
     t.snd_max = req.iss + 1;
-    t.recover = t.snd_una;
+    // RFC 6582 §3.2: "recover" starts at the ISS, so that a loss of the
+    // very first data segment (SND.UNA = ISS + 1) may be fast retransmitted.
+    t.recover = req.iss;
     t.high_rxt = t.snd_una;
     t.irs = req.irs;
     t.rcv_nxt = req.irs + 1;
@@ -251,7 +261,7 @@ pub(crate) fn on_request_segment(
     t.ts_recent = req.peer_tsval.unwrap_or(0);
     t.ts_recent_at = now;
     t.last_ack_sent = t.rcv_nxt;
-    t.rcv_adv = t.rcv_nxt + crate::config::TCP_RX_BUFFER.min(65535);
+    t.rcv_adv = t.rcv_nxt + rx_limit.min(65535);
     t.snd_wnd = u32::from(seg.window_len) << t.opts.snd_shift;
     t.max_snd_wnd = t.snd_wnd;
     t.snd_wl1 = seg.seq_number;
@@ -313,7 +323,8 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
         let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
         req.next_at = now + Duration::from_millis(backoff);
         tcp.syn_queue[r] = Some(req);
-        send_synack(net, &req, now);
+        let window = offered_window(tcp, usize::from(req.listener));
+        send_synack(net, &req, now, window);
         net.stats.tcp.retransmits += 1;
     }
 }

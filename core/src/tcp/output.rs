@@ -6,7 +6,7 @@
 use crate::ip::output::SendError;
 use crate::net::Net;
 use crate::tcp::ack::{data_end, fin_sent};
-use crate::tcp::emit::{send, Segment};
+use crate::tcp::emit::{effective_mss, send, Segment};
 use crate::tcp::{TcpSocket, TcpState};
 use crate::time::{Deadline, Instant};
 use crate::wire::{SeqNumber, TcpControl};
@@ -99,7 +99,8 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
     if !t.synchronized() {
         return Plan::Nothing;
     }
-    let smss = u32::from(t.smss);
+    // Less than SMSS while SACK blocks ride along (RFC 6691).
+    let smss = effective_mss(t);
     let end = data_end(s);
 
     // 1. Retransmissions first.
@@ -154,21 +155,44 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
     };
     let usable = t.snd_wnd.min(cwnd).saturating_sub(in_flight) as usize;
     let want_fin = t.fin_queued && !fin_sent(s);
+    // Data sent before (a timeout moved SND.NXT back) goes again at once:
+    // Nagle and SWS avoidance are about forming new segments. Holding it
+    // would leave the timer with nothing to retransmit whenever the window
+    // is below half its maximum, until the override timer sends it one
+    // RTO later.
+    let resend = t.snd_nxt.lt(t.snd_max);
     if unsent > 0 {
-        let len = unsent.min(smss as usize).min(usable);
+        let mut len = unsent.min(smss as usize).min(usable);
+        if len == 0 && resend && in_flight == 0 {
+            // The timer expired with the window closed: the first segment
+            // goes anyway, as Linux's timer does. It went out when the
+            // window allowed it (RFC 1122 §4.2.2.16 lets a sender resend
+            // data beyond a shrunk window), and its ACK brings the peer's
+            // current window. A zero window from a reordered old ACK, or a
+            // reopening lost with its ACK, then costs one timeout rather
+            // than zero-window probes spaced by the backed-off RTO.
+            len = unsent
+                .min(smss as usize)
+                .min(t.snd_max.diff(t.snd_nxt).max(0) as usize);
+        }
         if len == 0 {
             return Plan::Nothing;
         }
         let all_queued = len == unsent;
         // Nagle (RFC 9293 §3.7.4): hold a small segment while data is
         // unacknowledged, unless it is the last piece before a FIN.
-        if len < smss as usize && in_flight > 0 && !s.nodelay && !(all_queued && t.fin_queued) {
+        if len < smss as usize
+            && in_flight > 0
+            && !s.nodelay
+            && !(all_queued && t.fin_queued)
+            && !resend
+        {
             return Plan::Nothing;
         }
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment
         // cut by the window goes only if it is at least half the largest
         // window the peer offered.
-        if len < smss as usize && !all_queued && (len as u32) < t.max_snd_wnd / 2 {
+        if len < smss as usize && !all_queued && (len as u32) < t.max_snd_wnd / 2 && !resend {
             return Plan::Nothing;
         }
         let len = s.tx.get_contiguous(off, len).len();
@@ -188,6 +212,36 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
 /// Sends the segment [`plan`] chose. Returns whether one left.
 fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, SendError> {
     let decision = plan(s);
+    send_planned(net, s, now, decision)
+}
+
+/// The override timeout of sender SWS avoidance ran out with nothing in
+/// flight (RFC 9293 §3.8.6.2.1, RFC 1122 §4.2.3.4): send what the window
+/// allows now, even less than a segment.
+pub(crate) fn send_override(net: &mut Net, s: &mut TcpSocket, now: Instant) {
+    let fin_out = fin_sent(s);
+    let Some(t) = s.tcb.as_ref() else { return };
+    let off = t.tx_offset(t.snd_nxt);
+    let usable = t.snd_wnd.min(t.cc.window()).saturating_sub(t.in_flight()) as usize;
+    let max =
+        s.tx.len()
+            .saturating_sub(off)
+            .min(usable)
+            .min(effective_mss(t) as usize);
+    let len = s.tx.get_contiguous(off, max).len();
+    if len > 0 {
+        let fin = t.fin_queued && !fin_out && off + len == s.tx.len();
+        let _ = send_planned(net, s, now, Plan::Data { len, fin });
+    }
+}
+
+/// Sends the segment `decision` describes. Returns whether one left.
+fn send_planned(
+    net: &mut Net,
+    s: &mut TcpSocket,
+    now: Instant,
+    decision: Plan,
+) -> Result<bool, SendError> {
     let end = data_end(s);
     let (free, cap) = rx_window(s);
     let unsent_waiting = {
@@ -237,7 +291,10 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
                 TcpControl::Psh
             };
             let seq = t.snd_nxt;
-            if t.in_flight() == 0 {
+            // Nothing outstanding: the user timeout starts now. Not after
+            // a timeout pulled SND.NXT back to SND.UNA: the data resent
+            // then has been waiting all along (RFC 5482 §2).
+            if t.snd_max == t.snd_una {
                 t.last_ack_progress = now;
             }
             send(
@@ -293,8 +350,10 @@ fn send_one(net: &mut Net, s: &mut TcpSocket, now: Instant) -> Result<bool, Send
         }
         Plan::Nothing => {
             t.rexmit_pending = false;
-            if t.snd_wnd == 0 && unsent_waiting && t.in_flight() == 0 && t.persist_at.is_none() {
-                // RFC 9293 §3.8.6.1: probe a zero window.
+            if unsent_waiting && t.in_flight() == 0 && t.persist_at.is_none() {
+                // Data waits for a window that is zero (RFC 9293 §3.8.6.1:
+                // probe it) or too small to use (§3.8.6.2.1: the override
+                // timeout).
                 t.persist_at = Deadline::at(now + t.rtt.rto());
             }
             Ok(false)
@@ -326,14 +385,17 @@ fn send_ack_if_due(net: &mut Net, s: &mut TcpSocket, now: Instant) {
     let window_update =
         !t.fin_received && free >= advertised + threshold.max(1) && advertised < cap / 2;
     if t.ack_now || delayed_due || window_update {
-        let seq = if t.state == TcpState::SynReceived {
-            t.iss
-        } else {
-            t.snd_nxt
-        };
+        // RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, also in
+        // SYN-RECEIVED (our SYN-ACK is out, so SND.NXT is ISS+1). After a
+        // timeout pulled SND.NXT back to SND.UNA, SND.NXT is below what
+        // the peer already holds: it would find the ACK unacceptable and
+        // drop it unread, and if its own ACKs are in the same case both
+        // ends wait forever. So SND.MAX, the next new octet, as BSD's
+        // tcp_output does for pure ACKs (Linux's are at its SND.NXT, which
+        // never moves back). Equal to SND.NXT otherwise.
         let seg = Segment {
             control: TcpControl::None,
-            seq,
+            seq: t.snd_max,
             ack: true,
             payload: &[],
         };

@@ -58,8 +58,16 @@ pub(crate) fn process(net: &mut Net, s: &mut TcpSocket, now: Instant, seg: &TcpR
                 let had_holes = !t.assembler.is_empty();
                 // Join the in-order bytes with any out-of-order ranges
                 // they now reach.
-                let _ = t.assembler.add(0, written);
-                let ready = t.assembler.remove_front();
+                // If every range is taken and these bytes reach none of
+                // them, they are in order all the same: take them and
+                // shift the ranges (dropping them would leave a hole wider
+                // than one segment open for ever).
+                let ready = if t.assembler.add(0, written).is_ok() {
+                    t.assembler.remove_front()
+                } else {
+                    t.assembler.advance(written);
+                    written
+                };
                 let added = s.rx.enqueue_unallocated(ready);
                 t.rcv_nxt += added;
                 if had_holes {

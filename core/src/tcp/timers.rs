@@ -88,6 +88,12 @@ pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
                 .saturating_mul(1 << t.persist_count.min(10));
             t.persist_at = Deadline::at(now + Duration::from_micros(backoff).min(MAX_PERSIST));
             crate::tcp::output::send_probe(net, s, now);
+        } else if unsent > 0 && t.in_flight() == 0 {
+            // A window too small for sender SWS avoidance: the override
+            // timeout (RFC 9293 §3.8.6.2.1) sends into it.
+            t.persist_at = Deadline::NONE;
+            t.persist_count = 0;
+            crate::tcp::output::send_override(net, s, now);
         } else {
             t.persist_at = Deadline::NONE;
             t.persist_count = 0;

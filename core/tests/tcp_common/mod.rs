@@ -10,10 +10,12 @@ use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::rand::FixedSeed;
 use wolfip_core::wire::tcp::MAX_SACK_BLOCKS;
 use wolfip_core::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, IpProtocol,
-    Ipv4Packet, Ipv4Repr, SackBlock, SeqNumber, TcpControl, TcpPacket, TcpRepr,
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
+    IpProtocol, Ipv4Packet, Ipv4Repr, SackBlock, SeqNumber, TcpControl, TcpPacket, TcpRepr,
 };
-use wolfip_core::{Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, SocketAddrV4, Stack, TcpHandle, TcpState};
+use wolfip_core::{
+    Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, SocketAddrV4, Stack, TcpHandle, TcpState,
+};
 
 pub const US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 pub const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -73,7 +75,10 @@ impl Seg {
         self
     }
     pub fn with_sack(mut self, blocks: &[(u32, u32)]) -> Seg {
-        self.sack = blocks.iter().map(|&(l, r)| (SeqNumber(l), SeqNumber(r))).collect();
+        self.sack = blocks
+            .iter()
+            .map(|&(l, r)| (SeqNumber(l), SeqNumber(r)))
+            .collect();
         self
     }
     pub fn with_ports(mut self, src: u16, dst: u16) -> Seg {
@@ -136,8 +141,16 @@ impl Harness {
     pub fn new(seed: u64) -> Harness {
         let mut stack = Box::new(Stack::new(&mut FixedSeed(seed)));
         let iface = stack.add_interface(IfaceConfig::ethernet(US_MAC)).unwrap();
-        stack.set_ipv4(iface, Some("192.0.2.2/24".parse().unwrap())).unwrap();
-        let mut h = Harness { stack, iface, now: Instant::from_secs(100), sent: Vec::new(), seen: 0 };
+        stack
+            .set_ipv4(iface, Some("192.0.2.2/24".parse().unwrap()))
+            .unwrap();
+        let mut h = Harness {
+            stack,
+            iface,
+            now: Instant::from_secs(100),
+            sent: Vec::new(),
+            seen: 0,
+        };
         // The peer asks for us: the stack learns the peer's MAC.
         let arp = ArpRepr {
             operation: ArpOperation::Request,
@@ -147,8 +160,12 @@ impl Harness {
             target_protocol_addr: US,
         };
         let mut frame = vec![0u8; 14 + 28];
-        EthernetRepr { src_addr: PEER_MAC, dst_addr: EthernetAddress::BROADCAST, ethertype: EtherType::Arp }
-            .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+        EthernetRepr {
+            src_addr: PEER_MAC,
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EtherType::Arp,
+        }
+        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
         arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
         h.stack.receive(h.now, iface, &frame);
         h.run();
@@ -222,7 +239,9 @@ impl Harness {
     /// A listener on `PORT` with `backlog`.
     pub fn listen(&mut self, backlog: usize) -> TcpHandle {
         let l = self.stack.tcp_open().unwrap();
-        self.stack.tcp_bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT)).unwrap();
+        self.stack
+            .tcp_bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT))
+            .unwrap();
         self.stack.tcp_listen(l, backlog).unwrap();
         l
     }
@@ -236,7 +255,14 @@ impl Harness {
         assert!(synack.is_syn() && synack.ack == Some(SeqNumber(peer_iss.wrapping_add(1))));
         let iss = synack.seq.0;
         let ts = synack.timestamp.map(|(v, _)| v).unwrap_or(0);
-        self.send(&Seg::to_us(TcpControl::None, peer_iss.wrapping_add(1), Some(iss.wrapping_add(1))).with_ts(1001, ts));
+        self.send(
+            &Seg::to_us(
+                TcpControl::None,
+                peer_iss.wrapping_add(1),
+                Some(iss.wrapping_add(1)),
+            )
+            .with_ts(1001, ts),
+        );
         let (h, _) = self.stack.tcp_accept(l).expect("accepted");
         assert_eq!(self.stack.tcp_state(h), Some(TcpState::Established));
         (h, iss)
@@ -249,7 +275,11 @@ impl Harness {
         self.send(&Seg::to_us(TcpControl::Syn, peer_iss, None));
         let synack = self.take_one();
         let iss = synack.seq.0;
-        self.send(&Seg::to_us(TcpControl::None, peer_iss.wrapping_add(1), Some(iss.wrapping_add(1))));
+        self.send(&Seg::to_us(
+            TcpControl::None,
+            peer_iss.wrapping_add(1),
+            Some(iss.wrapping_add(1)),
+        ));
         let (h, _) = self.stack.tcp_accept(l).expect("accepted");
         (h, iss)
     }
@@ -257,8 +287,12 @@ impl Harness {
     /// Active open to the peer's `PEER_PORT`; returns (handle, the SYN).
     pub fn connect(&mut self) -> (TcpHandle, Seg) {
         let c = self.stack.tcp_open().unwrap();
-        self.stack.tcp_bind(c, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT)).unwrap();
-        self.stack.tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), self.now).unwrap();
+        self.stack
+            .tcp_bind(c, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT))
+            .unwrap();
+        self.stack
+            .tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), self.now)
+            .unwrap();
         self.run();
         let syn = self.take_one();
         assert!(syn.is_syn() && syn.ack.is_none());
@@ -300,8 +334,12 @@ pub fn build_frame(seg: &Seg, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
         frag_offset: 0,
     };
     let mut frame = vec![0u8; 14 + 20 + tcp_len];
-    EthernetRepr { src_addr: PEER_MAC, dst_addr: US_MAC, ethertype: EtherType::Ipv4 }
-        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    EthernetRepr {
+        src_addr: PEER_MAC,
+        dst_addr: US_MAC,
+        ethertype: EtherType::Ipv4,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
     ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
     repr.emit(&mut TcpPacket::new_unchecked(&mut frame[34..]), src, dst);
     frame
@@ -320,7 +358,8 @@ pub fn parse_tcp(frame: &[u8]) -> Option<Seg> {
     }
     let payload = ipp.payload();
     let tp = TcpPacket::new_checked(payload).expect("valid TCP length");
-    let r = TcpRepr::parse(&tp, ip.src_addr, ip.dst_addr).expect("valid TCP segment with a good checksum");
+    let r = TcpRepr::parse(&tp, ip.src_addr, ip.dst_addr)
+        .expect("valid TCP segment with a good checksum");
     Some(Seg {
         src_port: r.src_port,
         dst_port: r.dst_port,
@@ -331,7 +370,12 @@ pub fn parse_tcp(frame: &[u8]) -> Option<Seg> {
         window_scale: r.window_scale,
         mss: r.max_seg_size,
         sack_permitted: r.sack_permitted,
-        sack: r.sack_ranges.iter().flatten().map(|b| (b.left, b.right)).collect(),
+        sack: r
+            .sack_ranges
+            .iter()
+            .flatten()
+            .map(|b| (b.left, b.right))
+            .collect(),
         timestamp: r.timestamp,
         payload: r.payload.to_vec(),
         dont_frag: ip.dont_frag,
@@ -369,9 +413,342 @@ pub fn trace(segs: &[Seg], our_iss: u32, peer_iss: u32) -> String {
             out.push_str(" ts");
         }
         for (l, r) in &s.sack {
-            let _ = write!(out, " sack={}-{}", l.0.wrapping_sub(peer_iss), r.0.wrapping_sub(peer_iss));
+            let _ = write!(
+                out,
+                " sack={}-{}",
+                l.0.wrapping_sub(peer_iss),
+                r.0.wrapping_sub(peer_iss)
+            );
         }
         out.push('\n');
     }
     out
+}
+
+// ---------------------------------------------------------------------
+// Helpers for the data-transfer, loss-recovery, timer and option tests
+// (tcp_data.rs, tcp_loss.rs, tcp_timers.rs, tcp_options.rs).
+
+/// Milliseconds.
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// `len` bytes of a pattern that differs by `seed` and never repeats
+/// within 251 bytes, so a misplaced byte shows.
+pub fn pattern(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i % 251) as u8).wrapping_mul(7).wrapping_add(seed))
+        .collect()
+}
+
+/// The options of the peer's SYN (and the window of its handshake ACK).
+#[derive(Debug, Clone, Copy)]
+pub struct SynOpts {
+    pub mss: Option<u16>,
+    pub ws: Option<u8>,
+    pub sack: bool,
+    pub ts: bool,
+    /// The window field of the SYN and of the ACK completing the handshake.
+    pub window: u16,
+}
+
+impl SynOpts {
+    /// As Linux sends them: MSS 1460, WS 7, SACK-permitted, timestamps.
+    pub const LINUX: SynOpts = SynOpts {
+        mss: Some(1460),
+        ws: Some(7),
+        sack: true,
+        ts: true,
+        window: 65535,
+    };
+    /// No option at all (an RFC 793 peer: MSS 536 assumed).
+    pub const PLAIN: SynOpts = SynOpts {
+        mss: None,
+        ws: None,
+        sack: false,
+        ts: false,
+        window: 65535,
+    };
+    /// MSS 1000, WS 7, SACK-permitted, no timestamps: our segments carry
+    /// exactly 1000 bytes, which keeps the arithmetic of tests readable.
+    pub const K: SynOpts = SynOpts {
+        mss: Some(1000),
+        ws: Some(7),
+        sack: true,
+        ts: false,
+        window: 65535,
+    };
+    /// [`SynOpts::K`] without SACK.
+    pub const K_NOSACK: SynOpts = SynOpts {
+        sack: false,
+        ..SynOpts::K
+    };
+}
+
+/// How the handshake of [`Harness::open_with`] goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Handshake {
+    /// The ACK arrives this long after the SYN-ACK: one RTT sample.
+    Rtt(Duration),
+    /// The first SYN-ACK is lost and sent again: no RTT sample (Karn), so
+    /// the RTO stays at its initial value.
+    SynAckLost,
+}
+
+/// An established connection as the peer sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// Our socket.
+    pub h: TcpHandle,
+    /// Our ISS.
+    pub iss: u32,
+    /// The peer's ISS.
+    pub irs: u32,
+    /// The peer's next sequence number.
+    pub nxt: u32,
+    /// What the peer acknowledges of our data (its RCV.NXT).
+    pub una: u32,
+    /// The window field the peer sends.
+    pub window: u16,
+    /// Timestamps negotiated: the peer sends TSval = its clock in ms and
+    /// echoes our latest TSval.
+    pub ts: bool,
+}
+
+impl Peer {
+    /// The sequence number of our data byte `off` (0 = the first one).
+    pub fn our(&self, off: usize) -> u32 {
+        self.iss.wrapping_add(1).wrapping_add(off as u32)
+    }
+    /// The sequence number of the peer's data byte `off`.
+    pub fn their(&self, off: usize) -> u32 {
+        self.irs.wrapping_add(1).wrapping_add(off as u32)
+    }
+    /// The offset of our sequence number `seq` in our data.
+    pub fn our_off(&self, seq: SeqNumber) -> usize {
+        seq.0.wrapping_sub(self.iss.wrapping_add(1)) as usize
+    }
+}
+
+impl Harness {
+    /// Passive open with chosen SYN options and an instant handshake.
+    pub fn open(&mut self, irs: u32, o: SynOpts) -> Peer {
+        self.open_with(irs, o, Handshake::Rtt(Duration::ZERO))
+    }
+
+    /// Passive open with chosen SYN options and handshake timing.
+    pub fn open_with(&mut self, irs: u32, o: SynOpts, hs: Handshake) -> Peer {
+        let l = self.listen(8);
+        let mut syn = Seg::to_us(TcpControl::Syn, irs, None).with_window(o.window);
+        syn.mss = o.mss;
+        syn.window_scale = o.ws;
+        syn.sack_permitted = o.sack;
+        if o.ts {
+            syn.timestamp = Some((self.now.total_millis() as u32, 0));
+        }
+        self.send(&syn);
+        let synack = self.take_one();
+        assert!(synack.is_syn());
+        match hs {
+            Handshake::Rtt(d) => self.advance(d),
+            Handshake::SynAckLost => {
+                let d = self.advance_to_deadline(Duration::from_secs(2));
+                assert_eq!(d, Duration::from_secs(1), "SYN-ACK again after 1 s");
+                assert!(self.take_one().is_syn());
+            }
+        }
+        let iss = synack.seq.0;
+        let mut p = Peer {
+            h: l,
+            iss,
+            irs,
+            nxt: irs.wrapping_add(1),
+            una: iss.wrapping_add(1),
+            window: o.window,
+            ts: o.ts,
+        };
+        let ack = self.peer_seg(&p, TcpControl::None, p.nxt, &[]);
+        self.send(&ack);
+        let (h, _) = self.stack.tcp_accept(l).expect("accepted");
+        assert_eq!(self.stack.tcp_state(h), Some(TcpState::Established));
+        p.h = h;
+        p
+    }
+
+    /// The TSval of the latest segment we sent (0 if none had one).
+    pub fn tsecr(&self) -> u32 {
+        self.sent
+            .iter()
+            .rev()
+            .find_map(|s| s.timestamp.map(|(v, _)| v))
+            .unwrap_or(0)
+    }
+
+    /// A segment from the peer: ACK of `p.una`, `p.window`, and a
+    /// timestamp (its clock in ms, our latest TSval) if negotiated.
+    pub fn peer_seg(&self, p: &Peer, control: TcpControl, seq: u32, payload: &[u8]) -> Seg {
+        let mut s = Seg::to_us(control, seq, Some(p.una))
+            .with_window(p.window)
+            .with_payload(payload);
+        if p.ts {
+            s.timestamp = Some((self.now.total_millis() as u32, self.tsecr()));
+        }
+        s
+    }
+
+    /// The peer sends `data` in order (one segment, PSH).
+    pub fn peer_data(&mut self, p: &mut Peer, data: &[u8]) {
+        let s = self.peer_seg(p, TcpControl::Psh, p.nxt, data);
+        p.nxt = p.nxt.wrapping_add(data.len() as u32);
+        self.send(&s);
+    }
+
+    /// The peer sends `data` as its bytes `off..` (out of order, or again).
+    pub fn peer_data_at(&mut self, p: &Peer, off: usize, data: &[u8]) {
+        let s = self.peer_seg(p, TcpControl::Psh, p.their(off), data);
+        self.send(&s);
+    }
+
+    /// The peer acknowledges our data up to byte `off`.
+    pub fn peer_ack(&mut self, p: &mut Peer, off: usize) {
+        self.peer_sack(p, off, &[]);
+    }
+
+    /// The peer acknowledges our data up to byte `off`, with SACK blocks
+    /// of our bytes `l..r`.
+    pub fn peer_sack(&mut self, p: &mut Peer, off: usize, blocks: &[(usize, usize)]) {
+        let s = self.ack_seg(p, off, blocks);
+        self.send(&s);
+    }
+
+    /// The ACK [`peer_sack`](Self::peer_sack) sends, not sent yet.
+    pub fn ack_seg(&self, p: &mut Peer, off: usize, blocks: &[(usize, usize)]) -> Seg {
+        p.una = p.our(off);
+        let blocks: Vec<(u32, u32)> = blocks.iter().map(|&(l, r)| (p.our(l), p.our(r))).collect();
+        self.peer_seg(p, TcpControl::None, p.nxt, &[])
+            .with_sack(&blocks)
+    }
+
+    /// Reads everything the socket has.
+    pub fn read_all(&mut self, h: TcpHandle) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.stack.tcp_recv(h, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+}
+
+/// A two-way transcript for snapshots: one line per segment, `>` from the
+/// peer, `<` from the stack, with the time in ms since the log started.
+/// Sequence numbers are relative to the sender's ISS and acknowledgments
+/// and SACK blocks to the receiver's, so 1 is the first data byte of
+/// either side.
+pub struct Log {
+    t0: Instant,
+    pub text: String,
+}
+
+impl Log {
+    pub fn new(h: &Harness) -> Log {
+        Log {
+            t0: h.now,
+            text: String::new(),
+        }
+    }
+
+    fn line(&mut self, h: &Harness, dir: char, s: &Seg, seq_base: u32, ack_base: u32) {
+        let t = (h.now - self.t0).total_millis();
+        let _ = write!(self.text, "{t:>6}ms {dir} ");
+        self.text
+            .push_str(&trace(std::slice::from_ref(s), seq_base, ack_base));
+    }
+
+    /// Segments the stack sent.
+    pub fn ours(&mut self, h: &Harness, p: &Peer, segs: &[Seg]) {
+        for s in segs {
+            self.line(h, '<', s, p.iss, p.irs);
+        }
+    }
+
+    /// A segment from the peer.
+    pub fn theirs(&mut self, h: &Harness, p: &Peer, s: &Seg) {
+        self.line(h, '>', s, p.irs, p.iss);
+    }
+
+    /// A comment line.
+    pub fn note(&mut self, s: &str) {
+        let _ = writeln!(self.text, "# {s}");
+    }
+}
+
+impl Harness {
+    /// Sends `seg` from the peer and logs it with the stack's answers,
+    /// which are returned.
+    pub fn send_logged(&mut self, log: &mut Log, p: &Peer, seg: &Seg) -> Vec<Seg> {
+        log.theirs(self, p, seg);
+        self.send(seg);
+        let out = self.take();
+        log.ours(self, p, &out);
+        out
+    }
+
+    /// Moves to TCP's next event (at most `max` ahead, see
+    /// [`advance_tcp`](Self::advance_tcp)) and logs what the stack sends.
+    pub fn wait_logged(&mut self, log: &mut Log, p: &Peer, max: Duration) -> Vec<Seg> {
+        self.advance_tcp(max);
+        let out = self.take();
+        log.ours(self, p, &out);
+        out
+    }
+}
+
+impl Harness {
+    /// The peer asks for our MAC again, which refreshes its ARP entry with
+    /// us: long tests stay clear of ARP re-confirmation, which this
+    /// harness does not answer.
+    pub fn arp_refresh(&mut self) {
+        let arp = ArpRepr {
+            operation: ArpOperation::Request,
+            source_hardware_addr: PEER_MAC,
+            source_protocol_addr: PEER,
+            target_hardware_addr: EthernetAddress::default(),
+            target_protocol_addr: US,
+        };
+        let mut frame = vec![0u8; 14 + 28];
+        EthernetRepr {
+            src_addr: PEER_MAC,
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EtherType::Arp,
+        }
+        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+        arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
+        self.stack.receive(self.now, self.iface, &frame);
+        self.run();
+    }
+
+    /// Moves time to TCP's next event (a segment sent or a connection
+    /// timed out), at most `max` ahead, keeping ARP fresh on the way;
+    /// returns the time moved.
+    pub fn advance_tcp(&mut self, max: Duration) -> Duration {
+        let start = self.now;
+        let before = self.stack.stats().tcp;
+        let mut spins = 0;
+        while self.now - start < max {
+            spins += 1;
+            assert!(spins < 100_000, "the stack keeps asking to run now");
+            self.arp_refresh();
+            let left = max.total_micros() - (self.now - start).total_micros();
+            self.advance_to_deadline(Duration::from_micros(left));
+            if self.stack.stats().tcp != before {
+                break;
+            }
+        }
+        self.now - start
+    }
 }

@@ -1,0 +1,564 @@
+//! Connection teardown: active close (FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT),
+//! passive close (CLOSE-WAIT, LAST-ACK), simultaneous close (CLOSING),
+//! half-close both ways, FIN retransmission, TIME-WAIT, reset on close
+//! with unread data, abort, and slot reuse.
+
+mod tcp_common;
+use tcp_common::*;
+
+use wolfip_core::config::{TCP_SOCKETS, TCP_TIME_WAIT_MS};
+use wolfip_core::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
+    SeqNumber, TcpControl,
+};
+use wolfip_core::{
+    Duration, Ipv4Addr, Shutdown, SocketAddrV4, TcpBindError, TcpHandle, TcpRecvError,
+    TcpSendError, TcpState,
+};
+
+/// The peer's ISS.
+const P: u32 = 9000;
+const TIME_WAIT: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64);
+const TIME_WAIT_LESS_1MS: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64 - 1);
+
+fn add(a: u32, n: u32) -> u32 {
+    a.wrapping_add(n)
+}
+
+/// A segment from the peer at offset `off` of its stream (0 is the first
+/// byte after the SYN) acknowledging offset `ack` of ours.
+fn peer(ctl: TcpControl, iss: u32, off: u32, ack: u32) -> Seg {
+    Seg::to_us(ctl, add(P, 1 + off), Some(add(iss, 1 + ack)))
+}
+
+/// The peer asks for our MAC again, so the stack's ARP entry for it is
+/// fresh after long waits (the harness answers no ARP requests).
+fn refresh_arp(h: &mut Harness) {
+    let arp = ArpRepr {
+        operation: ArpOperation::Request,
+        source_hardware_addr: PEER_MAC,
+        source_protocol_addr: PEER,
+        target_hardware_addr: EthernetAddress::default(),
+        target_protocol_addr: US,
+    };
+    let mut frame = vec![0u8; 14 + 28];
+    EthernetRepr {
+        src_addr: PEER_MAC,
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: EtherType::Arp,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
+    let (now, iface) = (h.now, h.iface);
+    h.stack.receive(now, iface, &frame);
+    h.run();
+}
+
+/// Free socket slots: opens sockets until none is left, then closes them.
+fn free_slots(h: &mut Harness) -> usize {
+    let mut v = Vec::new();
+    while let Ok(c) = h.stack.tcp_open() {
+        v.push(c);
+    }
+    let now = h.now;
+    for c in &v {
+        h.stack.tcp_close(*c, now);
+    }
+    v.len()
+}
+
+fn state(h: &mut Harness, c: TcpHandle) -> Option<TcpState> {
+    h.stack.tcp_state(c)
+}
+
+/// Our FIN after `shutdown(Write)`: one segment, returned.
+fn shut_write(h: &mut Harness, c: TcpHandle) -> Seg {
+    h.stack.tcp_shutdown(c, Shutdown::Write).unwrap();
+    h.run();
+    let fin = h.take_one();
+    assert!(fin.is_fin(), "{fin:?}");
+    fin
+}
+
+/// Active open from port 80 completed by a plain SYN-ACK; (handle, ISS).
+fn connect_plain(h: &mut Harness) -> (TcpHandle, u32) {
+    let (c, syn) = h.connect();
+    let iss = syn.seq.0;
+    h.send(&Seg::to_us(TcpControl::Syn, P, Some(add(iss, 1))));
+    h.take_one();
+    assert_eq!(state(h, c), Some(TcpState::Established));
+    (c, iss)
+}
+
+/// RFC 9293 §3.6 (case 1) and §3.10.4: our close sends FIN after the data
+/// (on the same segment here): FIN-WAIT-1; its ACK: FIN-WAIT-2; the peer's
+/// FIN is acknowledged: TIME-WAIT; after TCP_TIME_WAIT_MS: CLOSED.
+#[test]
+fn active_close_trace() {
+    let mut h = Harness::new(1);
+    let (c, iss) = h.accept_plain(P);
+    h.stack.tcp_send(c, b"hello").unwrap();
+    h.stack.tcp_shutdown(c, Shutdown::Write).unwrap();
+    h.run();
+    assert_eq!(state(&mut h, c), Some(TcpState::FinWait1));
+    h.send(&peer(TcpControl::None, iss, 0, 6));
+    assert_eq!(state(&mut h, c), Some(TcpState::FinWait2));
+    h.send(&peer(TcpControl::Fin, iss, 0, 6));
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+    h.advance(TIME_WAIT);
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+    let mut buf = [0u8; 4];
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(0));
+    insta::assert_snapshot!(trace(&h.sent, iss, P));
+}
+
+/// RFC 9293 §3.10.4 and §3.9.1 (FIN-WAIT-2 sends nothing until the peer
+/// closes): once our FIN is acknowledged, no further FIN or retransmission
+/// is sent, however long the peer waits.
+#[test]
+fn fin_wait_2_is_quiet() {
+    let mut h = Harness::new(2);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    h.send(&peer(TcpControl::None, iss, 0, 1));
+    for _ in 0..10 {
+        h.advance_to_deadline(Duration::from_secs(5));
+    }
+    h.expect_silence();
+    assert_eq!(state(&mut h, c), Some(TcpState::FinWait2));
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    let ack = h.take_one();
+    assert_eq!(
+        (ack.seq, ack.ack),
+        (SeqNumber(add(iss, 2)), Some(SeqNumber(add(P, 2))))
+    );
+}
+
+/// RFC 9293 §3.10.4: FIN goes after all queued data, even data not yet
+/// sendable when close was called.
+#[test]
+fn fin_follows_queued_data() {
+    let mut h = Harness::new(3);
+    let (c, iss) = h.accept_plain(P);
+    h.stack.tcp_send(c, &[5u8; 2000]).unwrap();
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    let segs = h.take();
+    let total: usize = segs.iter().map(|s| s.payload.len()).sum();
+    assert_eq!(total, 2000);
+    let last = segs.last().unwrap();
+    assert!(last.is_fin());
+    assert!(segs[..segs.len() - 1].iter().all(|s| !s.is_fin()));
+    assert_eq!(add(last.seq.0, last.payload.len() as u32), add(iss, 2001));
+}
+
+/// RFC 9293 §3.10.8 (time-wait timeout) and §3.6: TIME-WAIT lasts exactly
+/// TCP_TIME_WAIT_MS; until then the local port stays taken.
+#[test]
+fn time_wait_lasts_its_time_and_holds_the_port() {
+    let mut h = Harness::new(4);
+    let (c, iss) = connect_plain(&mut h);
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    assert!(h.take_one().is_fin());
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 2))));
+    assert_eq!(h.stack.poll_at(h.now), Some(h.now + TIME_WAIT));
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT);
+    let s = h.stack.tcp_open().unwrap();
+    h.advance(TIME_WAIT_LESS_1MS);
+    assert_eq!(h.stack.tcp_bind(s, any), Err(TcpBindError::AddrInUse));
+    h.advance(Duration::from_millis(1));
+    h.expect_silence();
+    assert_eq!(h.stack.tcp_bind(s, any), Ok(any));
+    let now = h.now;
+    h.stack.tcp_close(s, now);
+    // The same local port makes a new connection to the same peer.
+    connect_plain(&mut h);
+}
+
+/// RFC 9293 §3.6 (case 2) and §3.10.7.4 (eighth check): the peer's FIN is
+/// acknowledged at once: CLOSE-WAIT; recv reports end of stream (0) every
+/// time; our close sends FIN: LAST-ACK; its ACK: CLOSED.
+#[test]
+fn passive_close_trace() {
+    let mut h = Harness::new(5);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    assert_eq!(state(&mut h, c), Some(TcpState::CloseWait));
+    assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 2))));
+    let mut buf = [0u8; 8];
+    for _ in 0..3 {
+        assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(0));
+    }
+    assert!(h.stack.tcp_can_recv(c));
+    shut_write(&mut h, c);
+    assert_eq!(state(&mut h, c), Some(TcpState::LastAck));
+    h.send(&peer(TcpControl::None, iss, 1, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+    h.advance_to_deadline(Duration::from_secs(10));
+    h.expect_silence();
+    insta::assert_snapshot!(trace(&h.sent, iss, P));
+}
+
+/// RFC 9293 §3.10.4 (CLOSE in CLOSE-WAIT): closing the handle sends FIN;
+/// the ACK ends the connection and frees its slot at once (no TIME-WAIT
+/// for the side that closed second).
+#[test]
+fn close_in_close_wait_frees_the_slot() {
+    let mut h = Harness::new(6);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    h.take_one();
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    let fin = h.take_one();
+    assert!(fin.is_fin() && fin.seq == SeqNumber(add(iss, 1)));
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 2);
+    h.send(&peer(TcpControl::None, iss, 1, 1));
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+}
+
+/// RFC 9293 §3.6 (case 3, simultaneous close): FINs cross; the peer's FIN
+/// in FIN-WAIT-1 moves us to CLOSING; the ACK of ours to TIME-WAIT.
+#[test]
+fn simultaneous_close_trace() {
+    let mut h = Harness::new(7);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closing));
+    h.send(&peer(TcpControl::None, iss, 1, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+    h.advance(TIME_WAIT);
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+    insta::assert_snapshot!(trace(&h.sent, iss, P));
+}
+
+/// RFC 9293 §3.10.7.4 (first check, CLOSING): the peer's FIN again, or
+/// an ACK short of our FIN, is acknowledged and the state stays CLOSING;
+/// our FIN goes again on RTO (§3.8.1).
+#[test]
+fn closing_re_acks_and_retransmits_fin() {
+    let mut h = Harness::new(23);
+    let (c, iss) = h.accept_plain(P);
+    let fin = shut_write(&mut h, c);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    let ack = h.take_one();
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    assert_eq!(h.take_one(), ack);
+    assert_eq!(state(&mut h, c), Some(TcpState::Closing));
+    h.advance_to_deadline(Duration::from_secs(100));
+    let again = h.take_one();
+    assert!(again.is_fin() && again.seq == fin.seq);
+    assert_eq!(again.ack, Some(SeqNumber(add(P, 2))));
+    h.send(&peer(TcpControl::None, iss, 1, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+}
+
+/// RFC 9293 §3.10.7.4 (eighth check, FIN-WAIT-1): a FIN that also
+/// acknowledges our FIN moves FIN-WAIT-1 straight to TIME-WAIT.
+#[test]
+fn fin_acking_our_fin_goes_to_time_wait() {
+    let mut h = Harness::new(8);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+    let ack = h.take_one();
+    assert_eq!(
+        (ack.seq, ack.ack),
+        (SeqNumber(add(iss, 2)), Some(SeqNumber(add(P, 2))))
+    );
+}
+
+/// RFC 9293 §3.6 and RFC 1122 §4.2.2.13 (half-close): after our FIN we
+/// keep receiving in FIN-WAIT-2; sending is refused.
+#[test]
+fn half_close_we_keep_receiving() {
+    let mut h = Harness::new(9);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    assert_eq!(h.stack.tcp_send(c, b"x"), Err(TcpSendError::Shutdown));
+    h.send(&peer(TcpControl::None, iss, 0, 1));
+    h.send(&peer(TcpControl::Psh, iss, 0, 1).with_payload(b"more data"));
+    let mut buf = [0u8; 16];
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(9));
+    h.advance_to_deadline(Duration::from_secs(1));
+    assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 10))));
+    h.send(&peer(TcpControl::Fin, iss, 9, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(0));
+}
+
+/// RFC 9293 §3.6 and §3.10.2 (SEND in CLOSE-WAIT is allowed): after the
+/// peer's FIN we keep sending; our FIN follows later.
+#[test]
+fn half_close_we_keep_sending() {
+    let mut h = Harness::new(10);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    h.take_one();
+    h.stack.tcp_send(c, b"reply").unwrap();
+    h.run();
+    let d = h.take_one();
+    assert_eq!(
+        (d.seq, d.ack),
+        (SeqNumber(add(iss, 1)), Some(SeqNumber(add(P, 2))))
+    );
+    assert_eq!(d.payload, b"reply");
+    h.send(&peer(TcpControl::None, iss, 1, 5));
+    assert_eq!(state(&mut h, c), Some(TcpState::CloseWait));
+    let fin = shut_write(&mut h, c);
+    assert_eq!(fin.seq, SeqNumber(add(iss, 6)));
+    h.send(&peer(TcpControl::None, iss, 1, 6));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+}
+
+/// RFC 9293 §3.8.1 and RFC 6298 §5.5: an unacknowledged FIN is
+/// retransmitted on RTO with the same sequence number, the interval
+/// doubling.
+#[test]
+fn fin_retransmitted_on_rto() {
+    let mut h = Harness::new(11);
+    let (c, _) = h.accept_plain(P);
+    let fin = shut_write(&mut h, c);
+    let d1 = h.advance_to_deadline(Duration::from_secs(100));
+    let r1 = h.take_one();
+    let d2 = h.advance_to_deadline(Duration::from_secs(100));
+    let r2 = h.take_one();
+    for r in [&r1, &r2] {
+        assert!(r.is_fin());
+        assert_eq!((r.seq, r.ack), (fin.seq, fin.ack));
+    }
+    assert_eq!(d2.total_micros(), 2 * d1.total_micros());
+    assert_eq!(state(&mut h, c), Some(TcpState::FinWait1));
+    assert_eq!(h.stack.tcp_info(c).unwrap().timeouts, 2);
+}
+
+/// RFC 9293 §3.8.1: in LAST-ACK the FIN is retransmitted too, and its
+/// ACK closes the connection.
+#[test]
+fn last_ack_fin_retransmitted() {
+    let mut h = Harness::new(12);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    h.take();
+    let fin = shut_write(&mut h, c);
+    h.advance_to_deadline(Duration::from_secs(100));
+    let r = h.take_one();
+    assert!(r.is_fin() && r.seq == fin.seq);
+    // An ACK that does not cover the FIN leaves LAST-ACK as it is.
+    h.send(&peer(TcpControl::None, iss, 1, 0));
+    assert_eq!(state(&mut h, c), Some(TcpState::LastAck));
+    h.send(&peer(TcpControl::None, iss, 1, 1));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+}
+
+/// RFC 9293 §3.10.7.4 (eighth check, TIME-WAIT: "acknowledge it, and
+/// restart the 2 MSL timeout"): a retransmitted FIN is ACKed again and the
+/// wait starts over.
+#[test]
+fn time_wait_re_acks_fin_and_restarts() {
+    let mut h = Harness::new(13);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    let ack = h.take_one();
+    let half = Duration::from_micros(TIME_WAIT.total_micros() / 2);
+    h.advance(half);
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    assert_eq!(h.take_one(), ack);
+    h.advance(TIME_WAIT_LESS_1MS);
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+    h.advance(Duration::from_millis(1));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+}
+
+/// RFC 5961 §4.2 and RFC 9293 §3.10.7.4: a SYN for the 4-tuple in
+/// TIME-WAIT is answered with an ACK; no new connection is made.
+#[test]
+fn time_wait_answers_syn_with_ack() {
+    let mut h = Harness::new(14);
+    let (c, iss) = h.accept_plain(P);
+    shut_write(&mut h, c);
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    let ack = h.take_one();
+    h.send(&Seg::to_us(TcpControl::Syn, add(P, 100_000), None));
+    assert_eq!(h.take_one(), ack);
+    assert_eq!(state(&mut h, c), Some(TcpState::TimeWait));
+}
+
+/// RFC 9293 §3.10.7.4 (eighth check: a FIN is processed only at RCV.NXT):
+/// a FIN beyond a hole is not taken; the hole filled, it is.
+#[test]
+fn fin_beyond_a_hole_waits() {
+    let mut h = Harness::new(15);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 3, 0).with_payload(b"def"));
+    assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 1))));
+    assert_eq!(state(&mut h, c), Some(TcpState::Established));
+    h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"abc"));
+    h.send(&peer(TcpControl::Fin, iss, 3, 0).with_payload(b"def"));
+    assert_eq!(state(&mut h, c), Some(TcpState::CloseWait));
+    let mut buf = [0u8; 16];
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(6));
+    assert_eq!(&buf[..6], b"abcdef");
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(0));
+}
+
+/// RFC 1122 §4.2.2.13 ("if CLOSE is called while received data is still
+/// pending ... SHOULD send a RST"), as Linux: close with unread data sends
+/// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and frees the slot.
+#[test]
+fn close_with_unread_data_resets() {
+    let mut h = Harness::new(16);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"unread"));
+    h.take();
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    let rst = h.take_one();
+    assert!(rst.is_rst());
+    assert_eq!(
+        (rst.seq, rst.ack),
+        (SeqNumber(add(iss, 1)), Some(SeqNumber(add(P, 7))))
+    );
+    h.advance_to_deadline(Duration::from_secs(10));
+    h.expect_silence();
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+}
+
+/// RFC 1122 §4.2.2.13: the same in CLOSE-WAIT, when data before the FIN
+/// was never read.
+#[test]
+fn close_in_close_wait_with_unread_data_resets() {
+    let mut h = Harness::new(17);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0).with_payload(b"abc"));
+    h.take();
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    let rst = h.take_one();
+    assert!(rst.is_rst() && rst.ack == Some(SeqNumber(add(P, 5))));
+}
+
+/// RFC 1122 §4.2.2.13 ("or if new data is received after CLOSE is called,
+/// its TCP SHOULD send a RST"), as Linux and BSD: data arriving after the
+/// application closed is answered with RST and the connection ends.
+#[test]
+fn data_after_close_resets() {
+    let mut h = Harness::new(18);
+    let (c, iss) = h.accept_plain(P);
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    h.run();
+    assert!(h.take_one().is_fin());
+    h.send(&peer(TcpControl::None, iss, 0, 1));
+    h.send(&peer(TcpControl::Psh, iss, 0, 1).with_payload(b"too late"));
+    let rst = h.take_one();
+    assert!(rst.is_rst() && rst.seq == SeqNumber(add(iss, 2)), "{rst:?}");
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+}
+
+/// RFC 9293 §3.10.5 (ABORT: "send a reset segment <SEQ=SND.NXT><CTL=RST>"):
+/// abort sends RST and frees the slot at once; queued data is dropped.
+#[test]
+fn abort_sends_rst() {
+    let mut h = Harness::new(19);
+    let (c, iss) = h.accept_plain(P);
+    h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"hi"));
+    h.take();
+    let now = h.now;
+    h.stack.tcp_abort(c, now);
+    h.run();
+    let rst = h.take_one();
+    assert!(rst.is_rst());
+    assert_eq!(
+        (rst.seq, rst.ack),
+        (SeqNumber(add(iss, 1)), Some(SeqNumber(add(P, 3))))
+    );
+    let mut buf = [0u8; 4];
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Err(TcpRecvError::BadHandle));
+    h.advance_to_deadline(Duration::from_secs(10));
+    h.expect_silence();
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    h.send(&peer(TcpControl::Psh, iss, 2, 0).with_payload(b"?"));
+    assert!(h.take_one().is_rst());
+}
+
+/// RFC 9293 §3.10.5 (ABORT in SYN-SENT: no reset is sent).
+#[test]
+fn abort_in_syn_sent_sends_nothing() {
+    let mut h = Harness::new(20);
+    let (c, _) = h.connect();
+    let now = h.now;
+    h.stack.tcp_abort(c, now);
+    h.run();
+    h.advance_to_deadline(Duration::from_secs(10));
+    h.expect_silence();
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS);
+}
+
+/// RFC 9293 §3.8.3 and §3.10.4: a closed connection whose FIN is never
+/// acknowledged gives up after its retransmissions; the slot is freed.
+#[test]
+fn unacknowledged_fin_eventually_frees_the_slot() {
+    let mut h = Harness::new(21);
+    let (c, _) = h.accept_plain(P);
+    let now = h.now;
+    h.stack.tcp_close(c, now);
+    let mut fins = 0;
+    for _ in 0..100 {
+        refresh_arp(&mut h);
+        h.advance_to_deadline(Duration::from_secs(30));
+        fins += h.take().iter().filter(|s| s.is_fin()).count();
+        if free_slots(&mut h) == TCP_SOCKETS - 1 {
+            break;
+        }
+    }
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert!(fins > 2);
+    assert_eq!(h.stack.stats().tcp.timed_out, 1);
+}
+
+/// RFC 9293 §3.6 and §3.10.8: 1000 connections opened and closed one after
+/// another (alternately we and the peer close first; TIME-WAIT expires)
+/// leave every slot free.
+#[test]
+fn thousand_open_close_cycles_leak_nothing() {
+    let mut h = Harness::new(22);
+    let l = h.listen(8);
+    for k in 0..1000u32 {
+        let port = 40000 + (k % 50) as u16;
+        let to = |s: Seg| s.with_ports(port, PORT);
+        h.send(&to(Seg::to_us(TcpControl::Syn, P, None)));
+        let iss = h.take_one().seq.0;
+        h.send(&to(peer(TcpControl::None, iss, 0, 0)));
+        let (c, _) = h.stack.tcp_accept(l).unwrap();
+        let now = h.now;
+        if k % 2 == 0 {
+            h.stack.tcp_close(c, now);
+            h.run();
+            h.send(&to(peer(TcpControl::Fin, iss, 0, 1)));
+            h.advance(TIME_WAIT);
+        } else {
+            h.send(&to(peer(TcpControl::Fin, iss, 0, 0)));
+            h.stack.tcp_close(c, now);
+            h.run();
+            h.send(&to(peer(TcpControl::None, iss, 1, 1)));
+        }
+        let segs = h.take();
+        assert!(segs.iter().all(|s| !s.is_rst()), "cycle {k}: {segs:?}");
+        if k % 20 == 0 {
+            refresh_arp(&mut h);
+        }
+    }
+    assert_eq!(h.stack.stats().tcp.passive_opens, 1000);
+    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+}
