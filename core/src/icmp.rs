@@ -5,6 +5,7 @@
 
 use crate::ip::output::IpMeta;
 use crate::net::Net;
+use crate::tcp::TcpSockets;
 use crate::time::Instant;
 use crate::udp::UdpSockets;
 use crate::wire::checksum;
@@ -32,6 +33,7 @@ impl Net {
         rx: &Received,
         payload: &[u8],
         udp: &mut UdpSockets,
+        tcp: &mut TcpSockets,
     ) {
         self.stats.icmp.rx += 1;
         let repr = match Icmpv4Packet::new_checked(payload).and_then(|p| Icmpv4Repr::parse(&p)) {
@@ -64,7 +66,7 @@ impl Net {
                 data,
             } => {
                 self.stats.icmp.unreachables_rx += 1;
-                self.unreachable_input(now, reason, next_hop_mtu, data, udp);
+                self.unreachable_input(now, reason, next_hop_mtu, data, udp, tcp);
             }
             Icmpv4Repr::EchoReply { .. } | Icmpv4Repr::TimeExceeded { .. } => {
                 self.stats.icmp.drop_unsupported += 1;
@@ -170,6 +172,7 @@ impl Net {
         next_hop_mtu: u16,
         quoted: &[u8],
         udp: &mut UdpSockets,
+        tcp: &mut TcpSockets,
     ) {
         // The quote is truncated by design, so it is read field by field
         // rather than through Ipv4Packet::new_checked.
@@ -200,10 +203,17 @@ impl Net {
             }
             return;
         }
-        if ip.protocol() == IpProtocol::Udp {
-            let sport = u16::from_be_bytes([l4[0], l4[1]]);
-            let dport = u16::from_be_bytes([l4[2], l4[3]]);
-            udp.icmp_error(src, sport, dst, dport, reason);
+        let sport = u16::from_be_bytes([l4[0], l4[1]]);
+        let dport = u16::from_be_bytes([l4[2], l4[3]]);
+        match ip.protocol() {
+            IpProtocol::Udp => udp.icmp_error(src, sport, dst, dport, reason),
+            IpProtocol::Tcp => {
+                let seq = crate::wire::SeqNumber(u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]));
+                let local = crate::addr::SocketAddrV4::new(src, sport);
+                let remote = crate::addr::SocketAddrV4::new(dst, dport);
+                crate::tcp::input::icmp_error(tcp, local, remote, seq, reason);
+            }
+            _ => {}
         }
     }
 }

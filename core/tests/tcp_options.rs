@@ -337,37 +337,7 @@ fn segments_respect_the_peer_mss() {
 /// An ICMP "fragmentation needed" from a router, quoting `seg` as we sent
 /// it (its IP header and first 8 bytes of TCP).
 fn frag_needed(seg: &Seg, mtu: u16) -> Vec<u8> {
-    let ours = build_frame(seg, US, PEER);
-    let quote = &ours[14..14 + 20 + 8];
-    let icmp = Icmpv4Repr::DstUnreachable {
-        reason: DstUnreachable::FragRequired,
-        next_hop_mtu: mtu,
-        data: quote,
-    };
-    let mut payload = vec![0u8; icmp.buffer_len()];
-    icmp.emit(&mut Icmpv4Packet::new_unchecked(&mut payload[..]));
-    let ip = Ipv4Repr {
-        src_addr: Ipv4Addr::new(192, 0, 2, 254),
-        dst_addr: US,
-        protocol: IpProtocol::Icmp,
-        payload_len: payload.len(),
-        ttl: 64,
-        tos: 0,
-        ident: 7,
-        dont_frag: false,
-        more_frags: false,
-        frag_offset: 0,
-    };
-    let mut frame = vec![0u8; 14 + 20 + payload.len()];
-    EthernetRepr {
-        src_addr: PEER_MAC,
-        dst_addr: US_MAC,
-        ethertype: EtherType::Ipv4,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-    ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
-    frame[34..].copy_from_slice(&payload);
-    frame
+    icmp_unreachable(seg, DstUnreachable::FragRequired, mtu)
 }
 
 /// The IP length of a segment we sent.

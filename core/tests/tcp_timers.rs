@@ -432,3 +432,64 @@ fn user_timeout_counts_from_the_last_progress() {
     }
     assert_eq!(h.now - start, secs(3));
 }
+
+/// RFC 9293 §3.8.6.1 says a receiver that keeps answering may hold its
+/// window shut indefinitely; one that stops answering altogether is gone:
+/// after `TCP_RETRIES` probes and two probe intervals of silence the
+/// connection times out.
+#[test]
+fn zero_window_probes_unanswered_time_out() {
+    let mut h = Harness::new(1);
+    let p = zero_window(&mut h);
+    let mut probes = 0;
+    for _ in 0..(TCP_RETRIES + 10) {
+        h.advance_tcp(secs(120));
+        h.arp_refresh();
+        probes += h.take().len();
+        if h.stack.tcp_state(p.h) == Some(TcpState::Closed) {
+            break;
+        }
+    }
+    assert!(probes >= TCP_RETRIES, "{probes} probes");
+    assert_eq!(
+        recv_err(&mut h, &p),
+        Err(TcpRecvError::Failed(TcpError::TimedOut))
+    );
+}
+
+/// RFC 5681 §4.1: after an idle period longer than the RTO, the congestion
+/// window restarts from min(IW, cwnd): a grown window is not blasted at
+/// the network after a pause.
+#[test]
+fn window_restarts_after_idle() {
+    let mut h = Harness::new(1);
+    let mut p = h.open(IRS, SynOpts::K);
+    // Grow the window with a few round trips of full-sized data.
+    let mut acked = 0;
+    for _ in 0..6 {
+        let segs = send_data(&mut h, &p, 20_000);
+        let bytes: usize = segs.iter().map(|s| s.payload.len()).sum();
+        acked += bytes;
+        h.peer_ack(&mut p, acked);
+        h.advance(ms(10));
+        for s in h.take() {
+            acked += s.payload.len();
+        }
+        h.peer_ack(&mut p, acked);
+        let rest = h.take();
+        acked += rest.iter().map(|s| s.payload.len()).sum::<usize>();
+        h.peer_ack(&mut p, acked);
+        let _ = h.take();
+    }
+    let info = h.stack.tcp_info(p.h).unwrap();
+    let iw = 10 * u32::from(info.mss);
+    assert!(info.cwnd > iw, "the window grew: {}", info.cwnd);
+    assert_eq!(info.send_queue, 0, "everything acknowledged");
+    // Idle for well over the RTO, then send: only IW may leave.
+    h.advance(secs(5));
+    h.arp_refresh();
+    let burst = send_data(&mut h, &p, 60_000);
+    let bytes: u32 = burst.iter().map(|s| s.payload.len() as u32).sum();
+    assert!(bytes <= iw, "{bytes} bytes after idle, IW is {iw}");
+    assert!(h.stack.tcp_info(p.h).unwrap().cwnd <= iw);
+}

@@ -126,7 +126,7 @@ fn deliver(
 ) {
     let (net, udp, tcp) = layers;
     match rx.ip.protocol {
-        IpProtocol::Icmp => net.icmp_input(now, rx, payload, udp),
+        IpProtocol::Icmp => net.icmp_input(now, rx, payload, udp, tcp),
         IpProtocol::Udp => net.udp_input(rx, payload, udp, now),
         IpProtocol::Tcp => net.tcp_input(now, rx, payload, tcp),
         _ => {

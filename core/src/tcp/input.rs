@@ -406,3 +406,32 @@ fn synchronized(
     }
     recv::process(net, s, now, seg)
 }
+
+/// An ICMP destination-unreachable about a segment we sent from `local` to
+/// `remote` (RFC 1122 §4.2.3.9). Port and protocol unreachable while our
+/// SYN is out are hard errors: the connection is refused, as Linux reports
+/// it. Everything else is a soft error the retransmissions ride out. The
+/// quoted sequence number must be one we sent (RFC 5927 §4.1).
+pub(crate) fn icmp_error(
+    tcp: &mut TcpSockets,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    seq: SeqNumber,
+    reason: crate::wire::DstUnreachable,
+) {
+    use crate::wire::DstUnreachable as U;
+    let Some(Owner::Socket(i)) = tcp.demux.get(&Key { local, remote }) else {
+        return;
+    };
+    let i = usize::from(i);
+    let Some(t) = tcp.sockets[i].tcb.as_ref() else {
+        return;
+    };
+    if seq.lt(t.snd_una) || seq.ge(t.snd_max) {
+        return;
+    }
+    if t.state == TcpState::SynSent && matches!(reason, U::PortUnreachable | U::ProtoUnreachable) {
+        tcp.sockets[i].error = Some(TcpError::Refused);
+        enter_closed(tcp, i);
+    }
+}

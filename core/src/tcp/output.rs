@@ -295,6 +295,10 @@ fn send_planned(
             // a timeout pulled SND.NXT back to SND.UNA: the data resent
             // then has been waiting all along (RFC 5482 §2).
             if t.snd_max == t.snd_una {
+                // RFC 5681 §4.1: after an idle period longer than the RTO
+                // the window restarts from min(IW, cwnd).
+                let idle = now - t.last_ack_progress;
+                t.cc.on_idle_restart(now, t.rtt.rto(), idle);
                 t.last_ack_progress = now;
             }
             send(

@@ -80,6 +80,15 @@ pub(crate) fn poll(net: &mut Net, s: &mut TcpSocket, now: Instant) -> bool {
     }
     if t.persist_at.is_due(now) {
         if t.snd_wnd == 0 && unsent > 0 {
+            // A peer that answers probes keeps the connection however long
+            // its window stays shut (RFC 9293 §3.8.6.1); one that stopped
+            // answering (silent for two probe intervals at the 60 s cap)
+            // is dead after as many probes as retransmissions.
+            if usize::from(t.persist_count) >= TCP_RETRIES
+                && now - t.last_rx > MAX_PERSIST + MAX_PERSIST
+            {
+                return time_out(net, s);
+            }
             t.persist_count = t.persist_count.saturating_add(1);
             let backoff = t
                 .rtt

@@ -752,3 +752,40 @@ impl Harness {
         self.now - start
     }
 }
+
+/// An ICMP destination-unreachable from a router (192.0.2.254) about a
+/// segment we sent, quoting its IP header and first 8 TCP bytes.
+pub fn icmp_unreachable(seg: &Seg, reason: wolfip_core::wire::DstUnreachable, mtu: u16) -> Vec<u8> {
+    use wolfip_core::wire::{Icmpv4Packet, Icmpv4Repr};
+    let ours = build_frame(seg, US, PEER);
+    let quote = &ours[14..14 + 20 + 8];
+    let icmp = Icmpv4Repr::DstUnreachable {
+        reason,
+        next_hop_mtu: mtu,
+        data: quote,
+    };
+    let mut payload = vec![0u8; icmp.buffer_len()];
+    icmp.emit(&mut Icmpv4Packet::new_unchecked(&mut payload[..]));
+    let ip = Ipv4Repr {
+        src_addr: Ipv4Addr::new(192, 0, 2, 254),
+        dst_addr: US,
+        protocol: IpProtocol::Icmp,
+        payload_len: payload.len(),
+        ttl: 64,
+        tos: 0,
+        ident: 7,
+        dont_frag: false,
+        more_frags: false,
+        frag_offset: 0,
+    };
+    let mut frame = vec![0u8; 14 + 20 + payload.len()];
+    EthernetRepr {
+        src_addr: PEER_MAC,
+        dst_addr: US_MAC,
+        ethertype: EtherType::Ipv4,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
+    frame[34..].copy_from_slice(&payload);
+    frame
+}

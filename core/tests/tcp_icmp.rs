@@ -1,0 +1,69 @@
+//! ICMP errors about our TCP segments (RFC 1122 §4.2.3.9, RFC 5927).
+
+mod tcp_common;
+use tcp_common::*;
+use wolfip_core::wire::{DstUnreachable, SeqNumber};
+use wolfip_core::{Duration, TcpError, TcpRecvError, TcpState};
+
+/// RFC 1122 §4.2.3.9: port unreachable while our SYN is out is a hard
+/// error: the attempt fails at once with "refused" (ECONNREFUSED on
+/// Linux), instead of after every SYN retransmission.
+#[test]
+fn port_unreachable_refuses_a_connect() {
+    let mut h = Harness::new(1);
+    let (c, syn) = h.connect();
+    let icmp = icmp_unreachable(&syn, DstUnreachable::PortUnreachable, 0);
+    h.stack.receive(h.now, h.iface, &icmp);
+    h.run();
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        h.stack.tcp_recv(c, &mut buf),
+        Err(TcpRecvError::Failed(TcpError::Refused))
+    );
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Closed));
+    h.advance(Duration::from_secs(5));
+    h.expect_silence();
+}
+
+/// RFC 1122 §4.2.3.9: host unreachable is a soft error: the SYN is
+/// retransmitted as usual.
+#[test]
+fn host_unreachable_is_soft() {
+    let mut h = Harness::new(1);
+    let (c, syn) = h.connect();
+    let icmp = icmp_unreachable(&syn, DstUnreachable::HostUnreachable, 0);
+    h.stack.receive(h.now, h.iface, &icmp);
+    h.run();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::SynSent));
+    h.advance(Duration::from_millis(1000));
+    assert!(h.take_one().is_syn(), "the SYN is retransmitted");
+}
+
+/// RFC 5927 §4.1: an ICMP error quoting a sequence number we never sent is
+/// ignored (a blind attacker cannot abort a connection attempt).
+#[test]
+fn error_with_a_foreign_sequence_number_is_ignored() {
+    let mut h = Harness::new(1);
+    let (c, mut syn) = h.connect();
+    syn.seq = SeqNumber(syn.seq.0.wrapping_add(100_000));
+    let icmp = icmp_unreachable(&syn, DstUnreachable::PortUnreachable, 0);
+    h.stack.receive(h.now, h.iface, &icmp);
+    h.run();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::SynSent));
+}
+
+/// RFC 1122 §4.2.3.9: on an established connection, port unreachable is
+/// not fatal (it may come from a stale path).
+#[test]
+fn port_unreachable_on_an_open_connection_is_soft() {
+    let mut h = Harness::new(1);
+    let (c, iss) = h.accept_linux(7000);
+    h.stack.tcp_send(c, b"hello").unwrap();
+    h.run();
+    let data = h.take_one();
+    assert_eq!(data.seq.0, iss.wrapping_add(1));
+    let icmp = icmp_unreachable(&data, DstUnreachable::PortUnreachable, 0);
+    h.stack.receive(h.now, h.iface, &icmp);
+    h.run();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Established));
+}
