@@ -6,11 +6,8 @@
 mod tcp_common;
 use tcp_common::*;
 use wolfip_core::config::TCP_RX_BUFFER;
-use wolfip_core::wire::{
-    DstUnreachable, EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv4Repr, IpProtocol,
-    Ipv4Packet, Ipv4Repr, SeqNumber, TcpControl,
-};
-use wolfip_core::{Ipv4Addr, Keepalive, Shutdown, TcpError, TcpRecvError, TcpState};
+use wolfip_core::wire::{DstUnreachable, SeqNumber, TcpControl};
+use wolfip_core::{Keepalive, Shutdown, TcpError, TcpRecvError, TcpState};
 
 const IRS: u32 = 5000;
 
