@@ -271,6 +271,12 @@ impl Stack {
             }
             let (mut layers, scratch) = self.layers();
             frame_input(&mut layers, now, iface, &scratch[..n]);
+            // Answers pile up in the frame slots while a burst is read
+            // (64 SYNs want 64 SYN-ACKs): hand them to the driver before
+            // the slots run out.
+            if self.net.tx.free() < 2 {
+                self.transmit(now, iface, dev);
+            }
         }
         // Sending can free frame slots that queued socket data is waiting
         // for, so alternate a few times.

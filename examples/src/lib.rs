@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::time::Duration as StdDuration;
 
+use wolfip_core::phy::fault::FaultInjector;
 use wolfip_core::phy::pcap::PcapWriter;
 use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::time::Instant;
@@ -69,6 +70,59 @@ impl Device for TapDev {
             TapDev::Recorded(p) => p.transmit(now, frame),
         }
     }
+}
+
+/// What [`run_loop`] needs of a host device besides [`Device`]: the TAP
+/// to sleep on and a way to write out buffered capture records.
+pub trait HostDevice: Device {
+    /// The TAP device underneath.
+    fn tap(&self) -> &TapDevice;
+    /// Writes buffered capture records out.
+    fn flush(&mut self);
+}
+
+impl HostDevice for TapDev {
+    fn tap(&self) -> &TapDevice {
+        TapDev::tap(self)
+    }
+    fn flush(&mut self) {
+        TapDev::flush(self)
+    }
+}
+
+/// A lossy (or duplicating, corrupting) link in front of a host device:
+/// frames are dropped between the stack and the device, so a capture
+/// inside shows what really went over the TAP.
+impl<D: HostDevice> HostDevice for FaultInjector<D> {
+    fn tap(&self) -> &TapDevice {
+        self.inner().tap()
+    }
+    fn flush(&mut self) {
+        self.inner_mut().flush()
+    }
+}
+
+/// How many TCP sockets are in use (listeners, connections, and those
+/// closed by the application but still finishing in the background, e.g.
+/// in TIME-WAIT), found by opening sockets until none is left and closing
+/// them again. Meant for diagnostics when an application stops: a slot
+/// that never comes back shows up here.
+pub fn tcp_sockets_in_use(stack: &mut Stack, now: Instant) -> usize {
+    let mut probes = Vec::new();
+    // Bounded by the number of slots; the limit guards against a stack
+    // that would hand out more.
+    while probes.len() <= wolfip_core::config::TCP_SOCKETS {
+        match stack.tcp_open() {
+            Ok(h) => probes.push(h),
+            Err(_) => break, // NoSocketsLeft
+        }
+    }
+    let free = probes.len();
+    for h in probes {
+        // Never bound nor connected: closing frees the slot at once.
+        stack.tcp_close(h, now);
+    }
+    wolfip_core::config::TCP_SOCKETS.saturating_sub(free)
 }
 
 /// Echoes every UDP datagram back to its sender.
@@ -223,7 +277,7 @@ pub fn make_stack(
 pub fn run_loop(
     stack: &mut Stack,
     iface: IfaceId,
-    dev: &mut TapDev,
+    dev: &mut impl HostDevice,
     clock: &Clock,
     mut app: impl FnMut(&mut Stack, Instant) -> bool,
     mut stop: impl FnMut() -> bool,

@@ -79,6 +79,19 @@ fn other_argument_errors_are_usage_errors() {
         ],
         "bad --port",
     );
+    for ppm in ["x", "-1", "1000001"] {
+        assert_usage_error(
+            &[
+                "--tap",
+                "wolfip0",
+                "--ip",
+                "192.0.2.2/24",
+                "--drop-ppm",
+                ppm,
+            ],
+            "bad --drop-ppm",
+        );
+    }
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub(crate) struct SynRequest {
     pub retries: u8,
     pub next_at: Instant,
     pub rmss: u16,
+    /// The SYN-ACK could not be queued (no frame slot): send it at the next
+    /// run, without counting a retransmission.
+    pub unsent: bool,
 }
 
 /// Requests plus unaccepted connections of listener `li`.
@@ -105,6 +108,7 @@ pub(crate) fn on_listener_segment(
         retries: 0,
         next_at: now + Duration::from_millis(TCP_RTO_INITIAL_MS as u64),
         rmss: (eg.mtu.saturating_sub(40)).min(65495) as u16,
+        unsent: false,
     };
     if tcp
         .demux
@@ -115,7 +119,13 @@ pub(crate) fn on_listener_segment(
         return;
     }
     tcp.syn_queue[r] = Some(req);
-    send_synack(net, &req, now, offered_window(tcp, li));
+    if !send_synack(net, &req, now, offered_window(tcp, li)) {
+        tcp.syn_queue[r] = Some(SynRequest {
+            unsent: true,
+            next_at: now,
+            ..req
+        });
+    }
 }
 
 /// The window a SYN-ACK of listener `li` offers: its receive buffer, which
@@ -127,7 +137,8 @@ fn offered_window(tcp: &TcpSockets, li: usize) -> u16 {
 
 /// Sends (or resends) the SYN-ACK of a request, echoing only the options
 /// the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
-fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) {
+/// Returns false if no frame slot was free (the caller retries soon).
+fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) -> bool {
     let shift = our_window_shift(crate::config::TCP_RX_BUFFER);
     let repr = TcpRepr {
         src_port: req.local.port(),
@@ -147,7 +158,8 @@ fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) {
     };
     let dst = *req.remote.ip();
     let Ok(eg) = net.route(dst, Some(*req.local.ip()), None, now) else {
-        return;
+        // No route: the retransmission timer tries again.
+        return true;
     };
     let mut header = [0u8; 60];
     let n = repr.emit_header(&mut header, eg.src, dst);
@@ -157,8 +169,14 @@ fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) {
         tos: 0,
         dont_frag: true,
     };
-    if net.send_ip(now, &eg, dst, meta, &header[..n], &[]).is_ok() {
-        net.stats.tcp.tx += 1;
+    match net.send_ip(now, &eg, dst, meta, &header[..n], &[]) {
+        Ok(()) => {
+            net.stats.tcp.tx += 1;
+            true
+        }
+        Err(crate::ip::output::SendError::NoBuffer) => false,
+        // Waiting for ARP, or refused for good: the timer tries again.
+        Err(_) => true,
     }
 }
 
@@ -195,7 +213,7 @@ pub(crate) fn on_request_segment(
             if seg.seq_number == req.irs {
                 // The peer did not hear our SYN-ACK: say it again.
                 let window = offered_window(tcp, usize::from(req.listener));
-                send_synack(net, &req, now, window);
+                let _ = send_synack(net, &req, now, window);
             }
             return;
         }
@@ -315,6 +333,17 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
         if now < req.next_at {
             continue;
         }
+        let window = offered_window(tcp, usize::from(req.listener));
+        if req.unsent {
+            // The first SYN-ACK (or a retransmission) found no frame slot.
+            if send_synack(net, &req, now, window) {
+                let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
+                req.unsent = false;
+                req.next_at = now + Duration::from_millis(backoff);
+                tcp.syn_queue[r] = Some(req);
+            }
+            continue;
+        }
         if usize::from(req.retries) >= TCP_SYN_RETRIES {
             drop_request(tcp, r);
             continue;
@@ -322,10 +351,13 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
         req.retries += 1;
         let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
         req.next_at = now + Duration::from_millis(backoff);
+        if send_synack(net, &req, now, window) {
+            net.stats.tcp.retransmits += 1;
+        } else {
+            req.unsent = true;
+            req.next_at = now;
+        }
         tcp.syn_queue[r] = Some(req);
-        let window = offered_window(tcp, usize::from(req.listener));
-        send_synack(net, &req, now, window);
-        net.stats.tcp.retransmits += 1;
     }
 }
 

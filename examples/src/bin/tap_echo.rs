@@ -5,24 +5,38 @@
 //!
 //! ```text
 //! tap_echo --tap IFNAME --ip CIDR [--gateway IP] [--port 4242] [--pcap FILE] [--mac MAC]
+//!          [--drop-ppm N]
 //! ```
+//!
+//! `--drop-ppm N` makes the link lossy: core's `FaultInjector` drops N
+//! frames per million in each direction, from a fixed seed. The capture
+//! shows what went over the TAP (frames dropped on the way in included,
+//! frames dropped on the way out not).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use wolfip_core::phy::fault::{FaultConfig, FaultInjector};
 use wolfip_core::Ipv4Cidr;
 use wolfip_examples::{
-    arg, make_stack, parse_args, parse_mac, run_loop, TapDev, TcpEcho, UdpEcho, DEFAULT_MAC,
+    arg, make_stack, parse_args, parse_mac, run_loop, tcp_sockets_in_use, TapDev, TcpEcho, UdpEcho,
+    DEFAULT_MAC,
 };
 use wolfip_tap::{catch_termination, terminating, Clock};
 
 const USAGE: &str =
     "usage: tap_echo --tap IFNAME --ip CIDR [--gateway IP] [--port 4242] [--pcap FILE] [--mac MAC]
+                [--drop-ppm N]
 
 Runs the wolfip stack on the Linux TAP interface IFNAME (created if it does
 not exist, which needs root or CAP_NET_ADMIN) with address CIDR, answers
 ping, echoes UDP datagrams sent to PORT and echoes TCP connections to PORT
-(several at once), until interrupted.";
+(several at once), until interrupted. --drop-ppm N drops N frames per
+million (0 to 1000000) in each direction, with a fixed seed.";
+
+/// The seed of the fault injector behind `--drop-ppm`: runs are
+/// reproducible given the same sequence of frames.
+const DROP_SEED: u64 = 0x5eed_d20b;
 
 fn main() -> ExitCode {
     match run() {
@@ -40,7 +54,15 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let flags = ["--tap", "--ip", "--gateway", "--port", "--pcap", "--mac"];
+    let flags = [
+        "--tap",
+        "--ip",
+        "--gateway",
+        "--port",
+        "--pcap",
+        "--mac",
+        "--drop-ppm",
+    ];
     let args = parse_args(std::env::args().skip(1), &flags)?;
     let tap_name = arg(&args, "--tap").ok_or("--tap is required")?;
     let ip: Ipv4Cidr = arg(&args, "--ip")
@@ -60,13 +82,27 @@ fn run() -> Result<(), String> {
         None => DEFAULT_MAC,
     };
 
-    let mut dev =
+    let drop_ppm: u32 = match arg(&args, "--drop-ppm") {
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|&p| p <= 1_000_000)
+            .ok_or_else(|| format!("bad --drop-ppm {p} (0 to 1000000)"))?,
+        None => 0,
+    };
+
+    let tap =
         TapDev::open(tap_name, arg(&args, "--pcap")).map_err(|e| format!("TAP {tap_name}: {e}"))?;
+    // With 0 ppm the injector draws no random numbers and changes nothing.
+    let mut dev = FaultInjector::new(tap, FaultConfig::drop_both(drop_ppm), DROP_SEED);
     let (mut stack, iface) = make_stack(mac, ip, gateway)?;
     let mut echo = UdpEcho::new(&mut stack, port)?;
     let mut tcp_echo = TcpEcho::new(&mut stack, port, 128)?;
     catch_termination().map_err(|e| format!("signal handlers: {e}"))?;
     println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP and TCP echo on port {port}");
+    if drop_ppm > 0 {
+        println!("tap_echo: dropping {drop_ppm} ppm each way (seed {DROP_SEED:#x})");
+    }
     let clock = Clock::new();
     run_loop(
         &mut stack,
@@ -85,6 +121,24 @@ fn run() -> Result<(), String> {
         "tap_echo: stopping; UDP echoed {} (dropped {})",
         echo.echoed, echo.dropped
     );
+    let in_use = tcp_sockets_in_use(&mut stack, clock.now());
+    println!(
+        "tap_echo: TCP accepted {} connections, echoed {} bytes, {} still open; {in_use} of {} sockets in use",
+        tcp_echo.accepted,
+        tcp_echo.bytes,
+        tcp_echo.open_connections(),
+        wolfip_core::config::TCP_SOCKETS,
+    );
+    if drop_ppm > 0 {
+        let f = dev.stats();
+        println!(
+            "tap_echo: fault injector dropped rx {} of {} tx {} of {}",
+            f.rx_dropped,
+            f.rx_dropped + f.rx_frames,
+            f.tx_dropped,
+            f.tx_dropped + f.tx_frames,
+        );
+    }
     println!("{}", stack.stats());
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -81,14 +82,20 @@ pub fn can_run(extra: &[&str]) -> bool {
 }
 
 /// Runs `f` on a fresh thread moved into its own network namespace; the
-/// thread's panic, if any, is the caller's.
+/// thread's panic, if any, is the caller's. The thread has a 32 MiB stack,
+/// enough for a `Stack` built by value in a debug build even when the test
+/// binary runs outside cargo (which sets `RUST_MIN_STACK` from
+/// `.cargo/config.toml`).
 pub fn in_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    thread::spawn(move || {
-        netns::unshare_net().expect("unshare_net");
-        f()
-    })
-    .join()
-    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(move || {
+            netns::unshare_net().expect("unshare_net");
+            f()
+        })
+        .expect("spawn the namespace thread")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// A path in the temporary directory unique to this test, this process and
@@ -251,7 +258,8 @@ pub fn wait_link_up() {
 
 /// A running `tap_echo`, stopped with SIGTERM by [`TapEcho::stop`] or killed
 /// (SIGKILL) when dropped. Its capture file is removed when the test passes
-/// and kept (its path printed) when it fails.
+/// and kept (its path printed) when it fails, or always when the
+/// environment variable `WOLFIP_KEEP_PCAP` is set.
 pub struct TapEcho {
     guard: ChildGuard,
     lines: Receiver<String>,
@@ -357,7 +365,7 @@ impl TapEcho {
 
 impl Drop for TapEcho {
     fn drop(&mut self) {
-        if thread::panicking() {
+        if thread::panicking() || std::env::var_os("WOLFIP_KEEP_PCAP").is_some() {
             eprintln!("capture kept for inspection: {}", self.pcap.display());
         } else {
             let _ = std::fs::remove_file(&self.pcap);
@@ -382,6 +390,90 @@ impl Stopped {
         assert_eq!(nums.len(), 2, "counters line: {line}");
         (nums[0], nums[1])
     }
+
+    /// The TCP echo's line "TCP accepted N connections, echoed B bytes, K
+    /// still open; S of T sockets in use".
+    pub fn tcp_echo_counters(&self) -> TcpEchoCounters {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("tap_echo: TCP accepted "))
+            .unwrap_or_else(|| panic!("no TCP echo line in:\n{}", self.stdout));
+        let nums: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.parse().unwrap())
+            .collect();
+        assert_eq!(nums.len(), 5, "TCP echo line: {line}");
+        TcpEchoCounters {
+            accepted: nums[0],
+            bytes: nums[1],
+            still_open: nums[2],
+            sockets_in_use: nums[3],
+        }
+    }
+
+    /// The stack's counters of one protocol line of its statistics (`eth`,
+    /// `arp`, `ipv4`, `frag`, `icmp`, `udp`, `tcp`); see [`parse_counters`].
+    pub fn stack_counters(&self, proto: &str) -> HashMap<String, u64> {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(proto))
+            .unwrap_or_else(|| panic!("no '{proto}' counters in:\n{}", self.stdout));
+        parse_counters(line)
+    }
+
+    /// One TCP counter of the stack, e.g. `"resets rx"`; panics if there is
+    /// no such counter.
+    pub fn tcp_counter(&self, name: &str) -> u64 {
+        let c = self.stack_counters("tcp");
+        *c.get(name)
+            .unwrap_or_else(|| panic!("no TCP counter '{name}' in {c:?}"))
+    }
+}
+
+/// What `tap_echo`'s TCP echo reported when it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpEchoCounters {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Bytes echoed.
+    pub bytes: u64,
+    /// Connections the echo still held.
+    pub still_open: u64,
+    /// TCP sockets of the stack in use (the listener included).
+    pub sockets_in_use: u64,
+}
+
+/// Parses one line of the stack's statistics, e.g. `tcp   rx 5 tx 4 |
+/// opens active 0 passive 1 | retransmits 0 (timeouts 0 fast 0) | resets
+/// rx 0 tx 0 ...`, into named counters: each number is named by the word
+/// before it, prefixed by the first word of its `|` section unless it is
+/// that word: `tcp rx`, `opens passive`, `retransmits`, `retransmits
+/// timeouts`, `resets rx`, `drop backlog`, `timed out`...
+pub fn parse_counters(line: &str) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    let trim = |w: &str| {
+        w.trim_matches(|c| c == '(' || c == ')' || c == ':')
+            .to_owned()
+    };
+    for section in line.split('|') {
+        let words: Vec<&str> = section.split_whitespace().collect();
+        for i in 1..words.len() {
+            let Ok(n) = trim(words[i]).parse::<u64>() else {
+                continue;
+            };
+            let prev = trim(words[i - 1]);
+            let key = if i == 1 {
+                prev
+            } else {
+                format!("{} {prev}", trim(words[0]))
+            };
+            out.insert(key, n);
+        }
+    }
+    out
 }
 
 /// Runs `ping -c COUNT -i 0.2 -W 2 -s SIZE 192.0.2.2` and insists that every
@@ -468,6 +560,8 @@ pub fn tshark(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
         &format!("udp.port=={ECHO_PORT},data"),
         "-d",
         "udp.port==9,data",
+        "-d",
+        &format!("tcp.port=={ECHO_PORT},data"),
     ]);
     cmd.args(["-Y", filter, "-T", "fields"]);
     for f in fields {
@@ -492,6 +586,24 @@ pub fn tshark(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
 pub fn capture_problems(pcap: &Path, mac: &str) -> Vec<String> {
     let filter = format!("eth.src == {mac} && (_ws.malformed || _ws.expert.severity >= warning)");
     tshark(pcap, &filter, &["frame.number", "_ws.expert.message"])
+}
+
+/// Frames of `pcap` sent by `mac` that are malformed or carry a bad IP,
+/// TCP or UDP checksum: `number\tmessages`. Unlike [`capture_problems`]
+/// this ignores TCP analysis notes and warnings (retransmission, dup ACK,
+/// zero window, previous segment not captured...), which are legitimate
+/// on a lossy link.
+pub fn capture_corruption(pcap: &Path, mac: &str) -> Vec<String> {
+    let filter = format!(
+        "eth.src == {mac} && (_ws.malformed || ip.checksum.status == \"Bad\" \
+         || tcp.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\")"
+    );
+    tshark(pcap, &filter, &["frame.number", "_ws.expert.message"])
+}
+
+/// How many frames of `pcap` match `filter`.
+pub fn tshark_count(pcap: &Path, filter: &str) -> usize {
+    tshark(pcap, filter, &["frame.number"]).len()
 }
 
 /// Insists that the capture holds frames from the stack and that tshark
