@@ -11,14 +11,7 @@ use wolfip_core::wire::{ArpOperation, EtherType, EthernetAddress, IpProtocol};
 use wolfip_core::{Ipv4Addr, Stack, UdpHandle};
 
 fn request_from_peer(target: Ipv4Addr) -> Vec<u8> {
-    arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        EthernetAddress::default(),
-        target,
-    )
+    arp_request(PEER_MAC, PEER_IP, target)
 }
 
 /// Asserts `frame` is our broadcast request for `target`.
@@ -105,14 +98,7 @@ fn unsolicited_reply_creates_no_entry() {
 fn known_sender_is_updated_by_gratuitous_arp() {
     let (mut s, id) = stack_with_peer(4);
     let new_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x99]);
-    let g = arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        new_mac,
-        PEER_IP,
-        EthernetAddress::default(),
-        PEER_IP,
-    );
+    let g = arp_request(new_mac, PEER_IP, PEER_IP);
     assert!(input(&mut s, T0, id, &g).is_empty());
     assert_eq!(s.arp_entries(id).collect::<Vec<_>>(), [(PEER_IP, new_mac)]);
 }
@@ -265,14 +251,7 @@ fn pending_limit_is_enforced() {
 #[test]
 fn conflicting_claim_of_our_address_is_not_learned() {
     let (mut s, id) = stack(10);
-    let claim = arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        OTHER_MAC,
-        OUR_IP,
-        EthernetAddress::default(),
-        OUR_IP,
-    );
+    let claim = arp_request(OTHER_MAC, OUR_IP, OUR_IP);
     assert!(input(&mut s, T0, id, &claim).is_empty());
     let reply = arp_frame(
         OUR_MAC,
@@ -353,14 +332,7 @@ fn full_cache_evicts_the_oldest_entry_and_counts_it() {
     for i in 0..=ARP_ENTRIES {
         let ip = Ipv4Addr::new(192, 0, 2, 10 + i as u8);
         let mac = EthernetAddress([0x02, 0, 0, 0, 0x10, i as u8]);
-        let req = arp_frame(
-            EthernetAddress::BROADCAST,
-            ArpOperation::Request,
-            mac,
-            ip,
-            EthernetAddress::default(),
-            OUR_IP,
-        );
+        let req = arp_request(mac, ip, OUR_IP);
         assert_eq!(input(&mut s, T0 + ms(i as u64), id, &req).len(), 1);
     }
     let entries: Vec<Ipv4Addr> = s.arp_entries(id).map(|(ip, _)| ip).collect();

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use wolfip_core::config::{self, TX_FRAMES, UDP_SOCKETS};
-use wolfip_core::wire::{ArpOperation, EthernetAddress, IpProtocol};
+use wolfip_core::wire::{EthernetAddress, IpProtocol};
 use wolfip_core::{Duration, IfaceConfig, Instant, Stack};
 
 /// How soon counts as "near" for a retry after a busy driver.
@@ -154,14 +154,7 @@ fn busy_on_one_interface_is_tracked_per_interface() {
 #[test]
 fn stats_reflect_what_happened() {
     let (mut s, id) = stack(5);
-    let req = arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        EthernetAddress::default(),
-        OUR_IP,
-    );
+    let req = peer_arp_request();
     input(&mut s, T0, id, &req); // ARP in, reply out
     input(&mut s, T0, id, &ping_frame(1, 1, b"p")); // echo reply
     input(&mut s, T0, id, &udp_frame(1, 9, b"closed")); // port unreachable

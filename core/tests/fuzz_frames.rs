@@ -151,32 +151,10 @@ const ADDRS: [Ipv4Addr; 12] = [
 /// Valid frames of every kind the stack handles.
 fn templates(connected_port: u16) -> Vec<Vec<u8>> {
     let mut t = Vec::new();
-    let zero = EthernetAddress::default();
     let bcast = EthernetAddress::BROADCAST;
-    t.push(arp_frame(
-        bcast,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        zero,
-        OUR_IP,
-    ));
-    t.push(arp_frame(
-        bcast,
-        ArpOperation::Request,
-        OTHER_MAC,
-        OTHER_IP,
-        zero,
-        OUR_IP,
-    ));
-    t.push(arp_frame(
-        bcast,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        zero,
-        PEER_IP,
-    ));
+    t.push(peer_arp_request());
+    t.push(arp_request(OTHER_MAC, OTHER_IP, OUR_IP));
+    t.push(arp_request(PEER_MAC, PEER_IP, PEER_IP));
     t.push(peer_arp_reply());
     t.push(arp_frame(
         OUR_MAC,

@@ -248,14 +248,7 @@ fn no_route_is_an_error() {
 fn echo_reply_source_is_the_address_pinged_on_a_multihomed_host() {
     let (mut s, eth0, eth1) = two_legged(4);
     // The peer is known on eth0.
-    let req = arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        EthernetAddress::default(),
-        OUR_IP,
-    );
+    let req = peer_arp_request();
     s.receive(T0, eth0, &req);
     run2(&mut s, T0, eth0, eth1);
     let icmp = icmp_echo_request(3, 4, b"weak host");

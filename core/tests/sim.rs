@@ -6,130 +6,22 @@
 
 use std::collections::BTreeMap;
 
-use wolfip_core::phy::sim::{LinkConfig, Side, SimLink};
-use wolfip_core::phy::{Device, TxBusy};
-use wolfip_core::rand::FixedSeed;
+mod sim_common;
+use sim_common::*;
+
+use wolfip_core::phy::sim::{LinkConfig, Side};
+use wolfip_core::phy::Device;
 use wolfip_core::stats::Stats;
 use wolfip_core::wire::{
-    EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv4Repr, IpProtocol,
-    Ipv4Packet, Ipv4Repr,
+    EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet,
+    Ipv4Repr,
 };
-use wolfip_core::{
-    Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, SocketAddrV4, Stack, UdpHandle, UdpSendError,
-};
+use wolfip_core::{Duration, Instant, Ipv4Addr, SocketAddrV4, Stack, UdpHandle, UdpSendError};
 
-const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]);
-const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0b]);
-const IP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
-/// A stuck loop (the same instant over and over) is a bug.
-const MAX_SAME_INSTANT: usize = 64;
-
-/// Records what a stack receives from its port.
-struct Tap<'a, D: Device> {
-    inner: D,
-    log: &'a mut Vec<Vec<u8>>,
-}
-
-impl<D: Device> Device for Tap<'_, D> {
-    fn receive(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        let n = self.inner.receive(now, buf)?;
-        self.log.push(buf[..n].to_vec());
-        Some(n)
-    }
-    fn transmit(&mut self, now: Instant, frame: &[u8]) -> Result<(), TxBusy> {
-        self.inner.transmit(now, frame)
-    }
-}
-
-struct Pair {
-    a: Box<Stack>,
-    b: Box<Stack>,
-    ia: IfaceId,
-    ib: IfaceId,
-    link: SimLink,
-    now: Instant,
-    /// Frames stack A received.
-    a_rx: Vec<Vec<u8>>,
-    same_instant: usize,
-    steps: usize,
-}
-
-impl Pair {
-    fn new(seed: u64, cfg: LinkConfig) -> Self {
-        let mut a = Box::new(Stack::new(&mut FixedSeed(seed)));
-        let mut b = Box::new(Stack::new(&mut FixedSeed(seed ^ 0xb0b)));
-        let ia = a.add_interface(IfaceConfig::ethernet(MAC_A)).unwrap();
-        let ib = b.add_interface(IfaceConfig::ethernet(MAC_B)).unwrap();
-        a.set_ipv4(ia, Some("192.0.2.1/24".parse().unwrap()))
-            .unwrap();
-        b.set_ipv4(ib, Some("192.0.2.2/24".parse().unwrap()))
-            .unwrap();
-        Pair {
-            a,
-            b,
-            ia,
-            ib,
-            link: SimLink::new(cfg, seed),
-            now: Instant::from_secs(1),
-            a_rx: Vec::new(),
-            same_instant: 0,
-            steps: 0,
-        }
-    }
-
-    /// Both stacks take their turn at `now`.
-    fn step(&mut self) {
-        self.steps += 1;
-        let mut tap = Tap {
-            inner: self.link.port(Side::A),
-            log: &mut self.a_rx,
-        };
-        self.a.poll(self.now, self.ia, &mut tap);
-        self.b.poll(self.now, self.ib, &mut self.link.port(Side::B));
-    }
-
-    /// Runs until the link is empty and both stacks idle (the address
-    /// announcements of `new` are delivered), for exact timing checks.
-    fn settle(&mut self) {
-        for _ in 0..100 {
-            self.step();
-            let busy = self.link.next_delivery().is_some()
-                || self.a.poll_at(self.now).is_some_and(|t| t <= self.now)
-                || self.b.poll_at(self.now).is_some_and(|t| t <= self.now);
-            if !busy {
-                return;
-            }
-            self.advance(None);
-        }
-        panic!("the pair does not settle");
-    }
-
-    /// Jumps to the next event, but not past `limit` (an app timer).
-    fn advance(&mut self, limit: Option<Instant>) {
-        let next = [
-            self.a.poll_at(self.now),
-            self.b.poll_at(self.now),
-            self.link.next_delivery(),
-            limit,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .expect("something must be pending")
-        .max(self.now);
-        if next == self.now {
-            self.same_instant += 1;
-            assert!(
-                self.same_instant < MAX_SAME_INSTANT,
-                "stuck at {:?}",
-                self.now
-            );
-        } else {
-            self.same_instant = 0;
-        }
-        self.now = next;
-    }
+/// The pair of these tests: B seeded with `seed ^ 0xb0b`, and every frame
+/// A receives logged in `a_rx`.
+fn pair(seed: u64, cfg: LinkConfig) -> Pair {
+    Pair::seeded(seed, seed ^ 0xb0b, cfg).with_a_rx_log()
 }
 
 fn sa(ip: Ipv4Addr, port: u16) -> SocketAddrV4 {
@@ -140,7 +32,7 @@ fn sa(ip: Ipv4Addr, port: u16) -> SocketAddrV4 {
 /// (and learns A from the request), the datagram arrives once.
 #[test]
 fn arp_resolution_across_the_link() {
-    let mut p = Pair::new(
+    let mut p = pair(
         1,
         LinkConfig {
             delay: Duration::from_millis(1),
@@ -156,13 +48,13 @@ fn arp_resolution_across_the_link() {
     let start = p.now;
     let mut got = None;
     for _ in 0..100 {
-        p.step();
+        p.poll();
         let mut buf = [0u8; 16];
         if let Ok((n, meta)) = p.b.udp_recv_from(hb, &mut buf) {
             got = Some((buf[..n].to_vec(), meta.from));
             break;
         }
-        p.advance(None);
+        p.advance_to_event(None);
     }
     let (data, from) = got.expect("delivered");
     assert_eq!(data, b"hello");
@@ -180,7 +72,7 @@ fn arp_resolution_across_the_link() {
 /// each with an exact echo reply (checked as stack A receives it).
 #[test]
 fn icmp_echo_exchange_across_the_link() {
-    let mut p = Pair::new(
+    let mut p = pair(
         2,
         LinkConfig {
             delay: Duration::from_micros(300),
@@ -226,7 +118,7 @@ fn icmp_echo_exchange_across_the_link() {
         let sent_at = p.now;
         let mut reply = None;
         for _ in 0..100 {
-            p.step();
+            p.poll();
             reply = p.a_rx.iter().find_map(|f| {
                 let eth = EthernetFrame::new_checked(&f[..]).ok()?;
                 let ipp = Ipv4Packet::new_checked(eth.payload()).ok()?;
@@ -244,7 +136,7 @@ fn icmp_echo_exchange_across_the_link() {
             if reply.is_some() {
                 break;
             }
-            p.advance(None);
+            p.advance_to_event(None);
         }
         let (ipr, dst_mac, ident, seq_no, echoed) = reply.expect("echo reply");
         assert_eq!((ipr.src_addr, ipr.dst_addr), (IP_B, IP_A));
@@ -291,7 +183,7 @@ fn check_request(data: &[u8]) -> u32 {
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
     now: Instant,
-    steps: usize,
+    steps: u64,
     a: Stats,
     b: Stats,
     retransmissions: u32,
@@ -301,7 +193,7 @@ struct Outcome {
 /// Runs `total` requests from A to B's echo-like server with at most
 /// `window` outstanding and a 250 ms retransmission timer.
 fn workload(seed: u64, cfg: LinkConfig, total: u32, window: usize) -> Outcome {
-    let mut p = Pair::new(seed, cfg);
+    let mut p = pair(seed, cfg);
     let client = p.a.udp_open().unwrap();
     p.a.udp_bind(client, sa(IP_A, 5000)).unwrap();
     let server = p.b.udp_open().unwrap();
@@ -316,7 +208,7 @@ fn workload(seed: u64, cfg: LinkConfig, total: u32, window: usize) -> Outcome {
     loop {
         assert!(p.now < deadline, "workload did not finish: {done:?}");
         assert!(p.steps < 400_000, "too many steps");
-        p.step();
+        p.poll();
         serve(&mut p.b, server, &mut buf, p.now);
         while let Ok((n, meta)) = p.a.udp_recv_from(client, &mut buf) {
             assert_eq!(meta.from, sa(IP_B, 7));
@@ -349,7 +241,7 @@ fn workload(seed: u64, cfg: LinkConfig, total: u32, window: usize) -> Outcome {
             break;
         }
         let timer = outstanding.values().min().copied();
-        p.advance(timer);
+        p.advance_to_event(timer);
     }
     Outcome {
         now: p.now,

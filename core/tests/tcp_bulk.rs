@@ -14,183 +14,30 @@
 
 use std::fmt::Write as _;
 
-use wolfip_core::phy::sim::{LinkConfig, Side, SimLink, SimPort};
-use wolfip_core::phy::{Device, TxBusy};
-use wolfip_core::rand::FixedSeed;
-use wolfip_core::wire::EthernetAddress;
-use wolfip_core::{
-    CongestionAlgorithm, Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, Shutdown, SocketAddrV4,
-    Stack, TcpHandle, TcpRecvError, TcpSendError, TcpState,
-};
+mod sim_common;
+use sim_common::*;
 
-const IP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+use wolfip_core::phy::sim::{LinkConfig, Side};
+use wolfip_core::{
+    CongestionAlgorithm, Duration, Instant, Ipv4Addr, Shutdown, SocketAddrV4, Stack, TcpHandle,
+    TcpRecvError, TcpSendError, TcpState,
+};
 
 /// No byte delivered for this long (simulated) is a stall.
 const STALL: Duration = Duration::from_secs(60);
 
 const MB: u64 = 1_000_000;
 
-/// Two stacks on the two ports of one simulated link, and the clock.
-struct Pair {
-    a: Box<Stack>,
-    b: Box<Stack>,
-    ia: IfaceId,
-    ib: IfaceId,
-    link: SimLink,
-    now: Instant,
-    /// A pcap of everything A sends and receives, when `TCP_BULK_PCAP`
-    /// names a file to write it to (with the failure report).
-    pcap: Option<Vec<u8>>,
-    /// Calls of [`Pair::poll`]: a measure of the simulation's cost.
-    steps: u64,
-    /// See [`Tap`].
-    arp_sent: Vec<Vec<u8>>,
-    arp_damaged: u64,
-    /// When each stack asked to run next, at the last poll.
-    next_a: Option<Instant>,
-    next_b: Option<Instant>,
-}
-
-/// A port of the link as a stack sees it. It records frames in pcap format
-/// when asked, and it drops ARP frames that arrive damaged: the simulated
-/// link corrupts frames after the point where real Ethernet checks its FCS,
-/// to exercise the IP and TCP checksums, but ARP has no checksum of its own,
-/// and a flipped bit in a sender address would poison the cache for its
-/// whole lifetime (60 s), which tests nothing about TCP.
-struct Tap<'a> {
-    port: SimPort<'a>,
-    pcap: Option<&'a mut Vec<u8>>,
-    /// The ARP frames both sides sent, as sent.
-    arp_sent: &'a mut Vec<Vec<u8>>,
-    arp_damaged: &'a mut u64,
-}
-
-fn is_arp(frame: &[u8]) -> bool {
-    frame.get(12..14) == Some(&[0x08, 0x06])
-}
-
-impl Tap<'_> {
-    fn record(&mut self, now: Instant, frame: &[u8]) {
-        if let Some(out) = self.pcap.as_mut() {
-            let us = now.total_micros();
-            for v in [
-                us / 1_000_000,
-                us % 1_000_000,
-                frame.len() as u64,
-                frame.len() as u64,
-            ] {
-                out.extend_from_slice(&(v as u32).to_le_bytes());
-            }
-            out.extend_from_slice(frame);
-        }
-    }
-}
-
-impl Device for Tap<'_> {
-    fn receive(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        loop {
-            let n = self.port.receive(now, buf)?;
-            let frame = &buf[..n];
-            if is_arp(frame) && !self.arp_sent.iter().any(|f| f.as_slice() == frame) {
-                *self.arp_damaged += 1;
-                continue;
-            }
-            self.record(now, frame);
-            return Some(n);
-        }
-    }
-
-    fn transmit(&mut self, now: Instant, frame: &[u8]) -> Result<(), TxBusy> {
-        if is_arp(frame) && self.arp_sent.len() < 10_000 {
-            self.arp_sent.push(frame.to_vec());
-        }
-        self.record(now, frame);
-        self.port.transmit(now, frame)
-    }
-}
-
-impl Pair {
-    fn new(seed: u64, cfg: LinkConfig) -> Pair {
-        let mut a = Box::new(Stack::new(&mut FixedSeed(seed)));
-        let mut b = Box::new(Stack::new(&mut FixedSeed(seed ^ 0xabcdef)));
-        let ia = a
-            .add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 0xa])))
-            .unwrap();
-        let ib = b
-            .add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 0xb])))
-            .unwrap();
-        a.set_ipv4(ia, Some("192.0.2.1/24".parse().unwrap()))
-            .unwrap();
-        b.set_ipv4(ib, Some("192.0.2.2/24".parse().unwrap()))
-            .unwrap();
-        Pair {
-            a,
-            b,
-            ia,
-            ib,
-            link: SimLink::new(cfg, seed),
-            now: Instant::from_secs(1),
-            steps: 0,
-            arp_sent: Vec::new(),
-            arp_damaged: 0,
-            next_a: None,
-            next_b: None,
-            pcap: std::env::var_os("TCP_BULK_PCAP").map(|_| {
-                let mut h = Vec::new();
-                for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
-                    h.extend_from_slice(&v.to_le_bytes());
-                }
-                h
-            }),
-        }
-    }
-
-    /// Runs both stacks once at the current time, then moves time to the
-    /// next event (at most `max_step` ahead): the simulation skips idle
-    /// time, so a slow link costs no more wall time than a fast one.
-    fn step(&mut self, max_step: Duration) {
-        self.poll();
-        self.advance(max_step);
-    }
-
-    /// Runs both stacks once at the current time.
-    fn poll(&mut self) {
-        self.steps += 1;
-        let mut tap = Tap {
-            port: self.link.port(Side::A),
-            pcap: self.pcap.as_mut(),
-            arp_sent: &mut self.arp_sent,
-            arp_damaged: &mut self.arp_damaged,
-        };
-        self.next_a = self.a.poll(self.now, self.ia, &mut tap);
-        let mut tap = Tap {
-            port: self.link.port(Side::B),
-            pcap: None,
-            arp_sent: &mut self.arp_sent,
-            arp_damaged: &mut self.arp_damaged,
-        };
-        self.next_b = self.b.poll(self.now, self.ib, &mut tap);
-    }
-
-    /// Moves time to the next event the last [`poll`](Self::poll) or the
-    /// link asks for, at most `max_step` ahead.
-    fn advance(&mut self, max_step: Duration) {
-        let mut next = self.now + max_step;
-        for t in [self.next_a, self.next_b, self.link.next_delivery()]
-            .into_iter()
-            .flatten()
-        {
-            next = next.min(t.max(self.now + Duration::from_micros(1)));
-        }
-        self.now = next;
-    }
-
-    fn stack(&mut self, side: Side) -> &mut Stack {
-        match side {
-            Side::A => &mut self.a,
-            Side::B => &mut self.b,
-        }
+/// The pair of these transfers: damaged ARP frames are dropped (a flipped
+/// bit in an ARP sender address poisons a cache for a minute, which tests
+/// nothing about TCP), and A's port is recorded in pcap format when
+/// `TCP_BULK_PCAP` names a file to write it to (with the failure report).
+fn pair(seed: u64, cfg: LinkConfig) -> Pair {
+    let p = Pair::new(seed, cfg).dropping_damaged_arp();
+    if std::env::var_os("TCP_BULK_PCAP").is_some() {
+        p.with_pcap()
+    } else {
+        p
     }
 }
 
@@ -552,7 +399,7 @@ fn window_ceiling_mbps(cfg: &LinkConfig, window: u64) -> f64 {
 
 fn bulk_100mb(from: Side, seed: u64, algo: CongestionAlgorithm) {
     let cfg = faulty_link(10_000);
-    let mut p = Pair::new(seed, cfg);
+    let mut p = pair(seed, cfg);
     let (c, s) = connect(&mut p, Opts { buffer: None, algo });
     let (tx, rx) = match from {
         Side::A => (c, s),
@@ -609,7 +456,7 @@ fn bulk_bidirectional_simultaneous() {
         (8, CongestionAlgorithm::NewReno),
     ] {
         let cfg = faulty_link(10_000);
-        let mut p = Pair::new(seed, cfg);
+        let mut p = pair(seed, cfg);
         let (c, s) = connect(&mut p, Opts { buffer: None, algo });
         let mut flows = [
             Flow::new(&p, Side::A, c, s, 20 * MB, seed),
@@ -657,7 +504,7 @@ fn bulk_fault_sweep() {
             CongestionAlgorithm::Cubic
         };
         let buffer = [None, Some(4096), Some(8192), Some(1000)][seed as usize % 4];
-        let mut p = Pair::new(seed, cfg);
+        let mut p = pair(seed, cfg);
         let (c, s) = connect(&mut p, Opts { buffer, algo });
         let mut flows = [
             Flow::new(&p, Side::A, c, s, 2 * MB, seed),
@@ -693,7 +540,7 @@ fn bulk_congested_bottleneck() {
         (31u64, CongestionAlgorithm::NewReno),
         (32, CongestionAlgorithm::Cubic),
     ] {
-        let mut p = Pair::new(seed, cfg);
+        let mut p = pair(seed, cfg);
         let (c, s) = connect(&mut p, Opts { buffer: None, algo });
         let mut flows = [Flow::new(&p, Side::A, c, s, 20 * MB, seed)];
         run(&mut p, &mut flows, Duration::from_secs(3600));
@@ -721,7 +568,7 @@ fn bulk_congested_bottleneck() {
 /// options `o`. Returns (goodput in Mbit/s from the first byte offered to
 /// the end of stream, the sender's tcp_info).
 fn measure(seed: u64, cfg: LinkConfig, o: Opts, bytes: u64) -> (f64, wolfip_core::TcpInfo) {
-    let mut p = Pair::new(seed, cfg);
+    let mut p = pair(seed, cfg);
     let (c, s) = connect(&mut p, o);
     let mut flows = [Flow::new(&p, Side::A, c, s, bytes, seed)];
     run(&mut p, &mut flows, Duration::from_secs(24 * 3600));
@@ -730,6 +577,14 @@ fn measure(seed: u64, cfg: LinkConfig, o: Opts, bytes: u64) -> (f64, wolfip_core
 }
 
 const KIB: usize = 1024;
+
+/// Ends a row of a table whose cells each end in " |": drops the last
+/// separator and starts the next line.
+fn end_row(table: &mut String) {
+    table.pop();
+    table.pop();
+    table.push('\n');
+}
 
 /// Throughput by loss rate and buffer size, NewReno against CUBIC: 2 MB
 /// from A to B per cell over a 100 Mbit/s link with 10 ms of delay each way
@@ -805,9 +660,7 @@ fn throughput_by_loss_and_buffer() {
                 )
                 .unwrap();
             }
-            table.pop();
-            table.pop();
-            table.push('\n');
+            end_row(&mut table);
         }
     }
     eprintln!("{table}");
@@ -868,7 +721,7 @@ fn smoltcp_netsim_anchor() {
         )
         .unwrap();
         for algo in [CongestionAlgorithm::NewReno, CongestionAlgorithm::Cubic] {
-            let mut p = Pair::new(500 + u64::from(loss_ppm), cfg);
+            let mut p = pair(500 + u64::from(loss_ppm), cfg);
             let start = p.now;
             let o = Opts {
                 buffer: Some(16 * KIB),
@@ -888,9 +741,7 @@ fn smoltcp_netsim_anchor() {
             )
             .unwrap();
         }
-        table.pop();
-        table.pop();
-        table.push('\n');
+        end_row(&mut table);
     }
     eprintln!("{table}");
     insta::assert_snapshot!(table);

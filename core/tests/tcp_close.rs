@@ -7,10 +7,7 @@ mod tcp_common;
 use tcp_common::*;
 
 use wolfip_core::config::{TCP_SOCKETS, TCP_TIME_WAIT_MS};
-use wolfip_core::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
-    SeqNumber, TcpControl,
-};
+use wolfip_core::wire::{SeqNumber, TcpControl};
 use wolfip_core::{
     Duration, Ipv4Addr, Shutdown, SocketAddrV4, TcpBindError, TcpHandle, TcpRecvError,
     TcpSendError, TcpState,
@@ -21,50 +18,10 @@ const P: u32 = 9000;
 const TIME_WAIT: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64);
 const TIME_WAIT_LESS_1MS: Duration = Duration::from_millis(TCP_TIME_WAIT_MS as u64 - 1);
 
-fn add(a: u32, n: u32) -> u32 {
-    a.wrapping_add(n)
-}
-
 /// A segment from the peer at offset `off` of its stream (0 is the first
 /// byte after the SYN) acknowledging offset `ack` of ours.
 fn peer(ctl: TcpControl, iss: u32, off: u32, ack: u32) -> Seg {
     Seg::to_us(ctl, add(P, 1 + off), Some(add(iss, 1 + ack)))
-}
-
-/// The peer asks for our MAC again, so the stack's ARP entry for it is
-/// fresh after long waits (the harness answers no ARP requests).
-fn refresh_arp(h: &mut Harness) {
-    let arp = ArpRepr {
-        operation: ArpOperation::Request,
-        source_hardware_addr: PEER_MAC,
-        source_protocol_addr: PEER,
-        target_hardware_addr: EthernetAddress::default(),
-        target_protocol_addr: US,
-    };
-    let mut frame = vec![0u8; 14 + 28];
-    EthernetRepr {
-        src_addr: PEER_MAC,
-        dst_addr: EthernetAddress::BROADCAST,
-        ethertype: EtherType::Arp,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-    arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
-    let (now, iface) = (h.now, h.iface);
-    h.stack.receive(now, iface, &frame);
-    h.run();
-}
-
-/// Free socket slots: opens sockets until none is left, then closes them.
-fn free_slots(h: &mut Harness) -> usize {
-    let mut v = Vec::new();
-    while let Ok(c) = h.stack.tcp_open() {
-        v.push(c);
-    }
-    let now = h.now;
-    for c in &v {
-        h.stack.tcp_close(*c, now);
-    }
-    v.len()
 }
 
 fn state(h: &mut Harness, c: TcpHandle) -> Option<TcpState> {
@@ -141,9 +98,7 @@ fn fin_follows_queued_data() {
     let mut h = Harness::new(3);
     let (c, iss) = h.accept_plain(P);
     h.stack.tcp_send(c, &[5u8; 2000]).unwrap();
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     let segs = h.take();
     let total: usize = segs.iter().map(|s| s.payload.len()).sum();
     assert_eq!(total, 2000);
@@ -159,9 +114,7 @@ fn fin_follows_queued_data() {
 fn time_wait_lasts_its_time_and_holds_the_port() {
     let mut h = Harness::new(4);
     let (c, iss) = connect_plain(&mut h);
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     assert!(h.take_one().is_fin());
     h.send(&peer(TcpControl::Fin, iss, 0, 1));
     assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 2))));
@@ -212,14 +165,12 @@ fn close_in_close_wait_frees_the_slot() {
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
     h.take_one();
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     let fin = h.take_one();
     assert!(fin.is_fin() && fin.seq == SeqNumber(add(iss, 1)));
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 2);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 2);
     h.send(&peer(TcpControl::None, iss, 1, 1));
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }
 
 /// RFC 9293 §3.6 (case 3, simultaneous close): FINs cross; the peer's FIN
@@ -419,9 +370,7 @@ fn close_with_unread_data_resets() {
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"unread"));
     h.take();
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     let rst = h.take_one();
     assert!(rst.is_rst());
     assert_eq!(
@@ -430,7 +379,7 @@ fn close_with_unread_data_resets() {
     );
     h.advance_to_deadline(Duration::from_secs(10));
     h.expect_silence();
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }
 
 /// RFC 1122 §4.2.2.13: the same in CLOSE-WAIT, when data before the FIN
@@ -441,9 +390,7 @@ fn close_in_close_wait_with_unread_data_resets() {
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Fin, iss, 0, 0).with_payload(b"abc"));
     h.take();
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     let rst = h.take_one();
     assert!(rst.is_rst() && rst.ack == Some(SeqNumber(add(P, 5))));
 }
@@ -455,15 +402,13 @@ fn close_in_close_wait_with_unread_data_resets() {
 fn data_after_close_resets() {
     let mut h = Harness::new(18);
     let (c, iss) = h.accept_plain(P);
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     assert!(h.take_one().is_fin());
     h.send(&peer(TcpControl::None, iss, 0, 1));
     h.send(&peer(TcpControl::Psh, iss, 0, 1).with_payload(b"too late"));
     let rst = h.take_one();
     assert!(rst.is_rst() && rst.seq == SeqNumber(add(iss, 2)), "{rst:?}");
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }
 
 /// RFC 9293 §3.10.5 (ABORT: "send a reset segment <SEQ=SND.NXT><CTL=RST>"):
@@ -474,9 +419,7 @@ fn abort_sends_rst() {
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"hi"));
     h.take();
-    let now = h.now;
-    h.stack.tcp_abort(c, now);
-    h.run();
+    h.abort(c);
     let rst = h.take_one();
     assert!(rst.is_rst());
     assert_eq!(
@@ -487,7 +430,7 @@ fn abort_sends_rst() {
     assert_eq!(h.stack.tcp_recv(c, &mut buf), Err(TcpRecvError::BadHandle));
     h.advance_to_deadline(Duration::from_secs(10));
     h.expect_silence();
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
     h.send(&peer(TcpControl::Psh, iss, 2, 0).with_payload(b"?"));
     assert!(h.take_one().is_rst());
 }
@@ -497,12 +440,10 @@ fn abort_sends_rst() {
 fn abort_in_syn_sent_sends_nothing() {
     let mut h = Harness::new(20);
     let (c, _) = h.connect();
-    let now = h.now;
-    h.stack.tcp_abort(c, now);
-    h.run();
+    h.abort(c);
     h.advance_to_deadline(Duration::from_secs(10));
     h.expect_silence();
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS);
+    assert_eq!(h.free_slots(), TCP_SOCKETS);
 }
 
 /// RFC 9293 §3.8.3 and §3.10.4: a closed connection whose FIN is never
@@ -515,14 +456,14 @@ fn unacknowledged_fin_eventually_frees_the_slot() {
     h.stack.tcp_close(c, now);
     let mut fins = 0;
     for _ in 0..100 {
-        refresh_arp(&mut h);
+        h.arp_refresh();
         h.advance_to_deadline(Duration::from_secs(30));
         fins += h.take().iter().filter(|s| s.is_fin()).count();
-        if free_slots(&mut h) == TCP_SOCKETS - 1 {
+        if h.free_slots() == TCP_SOCKETS - 1 {
             break;
         }
     }
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
     assert!(fins > 2);
     assert_eq!(h.stack.stats().tcp.timed_out, 1);
 }
@@ -556,9 +497,9 @@ fn thousand_open_close_cycles_leak_nothing() {
         let segs = h.take();
         assert!(segs.iter().all(|s| !s.is_rst()), "cycle {k}: {segs:?}");
         if k % 20 == 0 {
-            refresh_arp(&mut h);
+            h.arp_refresh();
         }
     }
     assert_eq!(h.stack.stats().tcp.passive_opens, 1000);
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }

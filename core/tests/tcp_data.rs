@@ -19,6 +19,14 @@ fn linux() -> (Harness, Peer) {
     (h, p)
 }
 
+/// A connection whose peer has the options `o` and sends the window field
+/// `window` (scaled by `o.ws`).
+fn with_window(o: SynOpts, window: u16) -> (Harness, Peer) {
+    let mut h = Harness::new(1);
+    let p = h.open(IRS, SynOpts { window, ..o });
+    (h, p)
+}
+
 /// The window scale we announced in the SYN-ACK.
 fn our_shift(h: &Harness) -> u8 {
     h.sent[0].window_scale.unwrap_or(0)
@@ -357,15 +365,8 @@ fn window_update_after_reading_but_not_for_tiny_reads() {
 /// the peer's window and resumes as ACKs move it.
 #[test]
 fn sender_respects_the_peer_window_and_resumes() {
-    let mut h = Harness::new(1);
     // Window field 16, scaled by 7: 2048 bytes.
-    let mut p = h.open(
-        IRS,
-        SynOpts {
-            window: 16,
-            ..SynOpts::K
-        },
-    );
+    let (mut h, mut p) = with_window(SynOpts::K, 16);
     assert_eq!(h.stack.tcp_info(p.h).unwrap().snd_wnd, 2048);
     let data = pattern(11, 12_000);
     h.stack.tcp_send(p.h, &data).unwrap();
@@ -442,15 +443,8 @@ fn small_last_piece_goes_with_fin_despite_nagle() {
 /// goes as soon as the window allows one.
 #[test]
 fn sender_sws_avoidance_waits_for_a_useful_window() {
-    let mut h = Harness::new(1);
     // Window field 32, scaled by 7: 4096 bytes, the largest ever offered.
-    let mut p = h.open(
-        IRS,
-        SynOpts {
-            window: 32,
-            ..SynOpts::K_NOSACK
-        },
-    );
+    let (mut h, mut p) = with_window(SynOpts::K_NOSACK, 32);
     h.stack.tcp_set_nodelay(p.h, true).unwrap();
     h.stack.tcp_send(p.h, &pattern(13, 10_000)).unwrap();
     h.run();
@@ -474,14 +468,7 @@ fn sender_sws_avoidance_waits_for_a_useful_window() {
 /// waits at most an override timeout (0.1 to 1 s), then fills the window.
 #[test]
 fn sender_sws_override_timeout_fills_a_small_window() {
-    let mut h = Harness::new(1);
-    let mut p = h.open(
-        IRS,
-        SynOpts {
-            window: 32,
-            ..SynOpts::K_NOSACK
-        },
-    );
+    let (mut h, mut p) = with_window(SynOpts::K_NOSACK, 32);
     h.stack.tcp_send(p.h, &pattern(19, 10_000)).unwrap();
     h.run();
     assert_eq!(h.take().len(), 4);

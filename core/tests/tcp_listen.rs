@@ -5,45 +5,13 @@
 mod tcp_common;
 use tcp_common::*;
 
-use wolfip_core::config::{
-    TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_SOCKETS, TCP_SYN_BACKLOG, TCP_SYN_RETRIES,
-};
-use wolfip_core::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
-    SeqNumber, TcpControl,
-};
+use wolfip_core::config::{TCP_RTO_INITIAL_MS, TCP_SOCKETS, TCP_SYN_BACKLOG, TCP_SYN_RETRIES};
+use wolfip_core::wire::{SeqNumber, TcpControl};
 use wolfip_core::{
     Duration, Ipv4Addr, SocketAddrV4, TcpAcceptError, TcpBindError, TcpListenError, TcpState,
 };
 
 const PEER_ISS: u32 = 7000;
-
-fn add(a: u32, n: u32) -> u32 {
-    a.wrapping_add(n)
-}
-
-/// The peer asks for our MAC again, so the stack's ARP entry for it is
-/// fresh after long waits (the harness answers no ARP requests).
-fn refresh_arp(h: &mut Harness) {
-    let arp = ArpRepr {
-        operation: ArpOperation::Request,
-        source_hardware_addr: PEER_MAC,
-        source_protocol_addr: PEER,
-        target_hardware_addr: EthernetAddress::default(),
-        target_protocol_addr: US,
-    };
-    let mut frame = vec![0u8; 14 + 28];
-    EthernetRepr {
-        src_addr: PEER_MAC,
-        dst_addr: EthernetAddress::BROADCAST,
-        ethertype: EtherType::Arp,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-    arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
-    let (now, iface) = (h.now, h.iface);
-    h.stack.receive(now, iface, &frame);
-    h.run();
-}
 
 /// Times (since the start) at which segments come out while the stack runs
 /// on its own for up to `limit`, with the segments.
@@ -61,20 +29,6 @@ fn run_until(h: &mut Harness, limit: Duration) -> Vec<(Duration, Seg)> {
     out
 }
 
-/// The times of RTO backoff from `rto`: rto, 3 rto, 7 rto... (RFC 6298
-/// §5.5), capped per interval at the maximum RTO.
-fn backoff_times(rto_ms: u64, n: usize) -> Vec<Duration> {
-    let mut t = 0;
-    let mut iv = rto_ms;
-    let mut v = Vec::new();
-    for _ in 0..n {
-        t += iv;
-        v.push(Duration::from_millis(t));
-        iv = (iv * 2).min(TCP_RTO_MAX_MS as u64);
-    }
-    v
-}
-
 /// A SYN from the peer's `port`; returns our ISS from the SYN-ACK.
 fn syn_from(h: &mut Harness, port: u16) -> u32 {
     h.send(&Seg::to_us(TcpControl::Syn, PEER_ISS, None).with_ports(port, PORT));
@@ -88,19 +42,6 @@ fn ack_from(h: &mut Harness, port: u16, iss: u32) {
     h.send(
         &Seg::to_us(TcpControl::None, add(PEER_ISS, 1), Some(add(iss, 1))).with_ports(port, PORT),
     );
-}
-
-/// Free socket slots: opens sockets until none is left, then closes them.
-fn free_slots(h: &mut Harness) -> usize {
-    let mut v = Vec::new();
-    while let Ok(c) = h.stack.tcp_open() {
-        v.push(c);
-    }
-    let now = h.now;
-    for c in &v {
-        h.stack.tcp_close(*c, now);
-    }
-    v.len()
 }
 
 /// RFC 9293 §3.5, RFC 7323 §2.2/§3.2, RFC 2018 §2: the SYN-ACK echoes
@@ -268,7 +209,7 @@ fn synack_retransmitted_with_backoff_then_dropped() {
         );
     }
     let iss = synack.seq.0;
-    refresh_arp(&mut h);
+    h.arp_refresh();
     h.send(&Seg::to_us(
         TcpControl::None,
         add(PEER_ISS, 1),
@@ -465,16 +406,14 @@ fn listener_close_resets_unaccepted() {
     let a = syn_from(&mut h, 40001);
     ack_from(&mut h, 40001, a);
     let b = syn_from(&mut h, 40002);
-    let now = h.now;
-    h.stack.tcp_close(l, now);
-    h.run();
+    h.close(l);
     let rst = h.take_one();
     assert!(rst.is_rst() && rst.dst_port == 40001);
     assert_eq!(rst.seq, SeqNumber(add(a, 1)));
     ack_from(&mut h, 40002, b);
     let rst = h.take_one();
     assert!(rst.is_rst() && rst.dst_port == 40002 && rst.seq == SeqNumber(add(b, 1)));
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS);
+    assert_eq!(h.free_slots(), TCP_SOCKETS);
 }
 
 /// RFC 9293 §3.10.4: closing a listener leaves accepted connections alone.
@@ -485,9 +424,7 @@ fn listener_close_keeps_accepted() {
     let iss = syn_from(&mut h, PEER_PORT);
     ack_from(&mut h, PEER_PORT, iss);
     let (c, _) = h.stack.tcp_accept(l).unwrap();
-    let now = h.now;
-    h.stack.tcp_close(l, now);
-    h.run();
+    h.close(l);
     h.expect_silence();
     h.send(&Seg::to_us(TcpControl::Psh, add(PEER_ISS, 1), Some(add(iss, 1))).with_payload(b"x"));
     let mut buf = [0u8; 4];
@@ -552,7 +489,7 @@ fn reset_in_accept_queue_removes_it() {
     h.send(&Seg::to_us(TcpControl::Rst, add(PEER_ISS, 1), None));
     h.expect_silence();
     assert_eq!(h.stack.tcp_accept(l), Err(TcpAcceptError::WouldBlock));
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }
 
 /// RFC 9293 §3.10.2: listen needs a socket with no connection; a second
@@ -644,9 +581,7 @@ fn sixty_four_connections_at_once() {
             &Seg::to_us(TcpControl::Fin, add(PEER_ISS, 1 + len), Some(add(iss, 5)))
                 .with_ports(port, PORT),
         );
-        let now = h.now;
-        h.stack.tcp_close(c, now);
-        h.run();
+        h.close(c);
         let fin = h.take().into_iter().find(|s| s.is_fin()).expect("our FIN");
         assert_eq!(fin.seq, SeqNumber(add(iss, 5)));
         h.send(
@@ -655,5 +590,5 @@ fn sixty_four_connections_at_once() {
         );
     }
     h.expect_silence();
-    assert_eq!(free_slots(&mut h), TCP_SOCKETS - 1);
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }

@@ -5,7 +5,7 @@
 mod tcp_common;
 use tcp_common::*;
 
-use wolfip_core::config::{TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_SYN_RETRIES};
+use wolfip_core::config::{TCP_RTO_INITIAL_MS, TCP_SYN_RETRIES};
 use wolfip_core::wire::{SeqNumber, TcpControl};
 use wolfip_core::{
     Duration, Ipv4Addr, SocketAddrV4, TcpConnectError, TcpError, TcpRecvError, TcpSendError,
@@ -13,10 +13,6 @@ use wolfip_core::{
 };
 
 const PEER_ISS: u32 = 7000;
-
-fn add(a: u32, n: u32) -> u32 {
-    a.wrapping_add(n)
-}
 
 /// The peer's SYN-ACK to `syn` with Linux's options, echoing our TSval.
 fn linux_synack(syn: &Seg, peer_iss: u32) -> Seg {
@@ -39,20 +35,6 @@ fn same_syn(a: &Seg, b: &Seg) -> bool {
         s
     };
     strip(a) == strip(b)
-}
-
-/// The times of RTO backoff from `rto`: rto, 3 rto, 7 rto... (RFC 6298
-/// §5.5), capped per interval at the maximum RTO.
-fn backoff_times(rto_ms: u64, n: usize) -> Vec<Duration> {
-    let mut t = 0;
-    let mut iv = rto_ms;
-    let mut v = Vec::new();
-    for _ in 0..n {
-        t += iv;
-        v.push(Duration::from_millis(t));
-        iv = (iv * 2).min(TCP_RTO_MAX_MS as u64);
-    }
-    v
 }
 
 /// RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2: our SYN offers
@@ -576,9 +558,7 @@ fn connect_on_listener_fails() {
 fn close_in_syn_sent_forgets_the_attempt() {
     let mut h = Harness::new(49);
     let (c, syn) = h.connect();
-    let now = h.now;
-    h.stack.tcp_close(c, now);
-    h.run();
+    h.close(c);
     h.expect_silence();
     h.send(&linux_synack(&syn, PEER_ISS));
     let rst = h.take_one();

@@ -15,10 +15,6 @@ use wolfip_core::{
 /// The peer's ISS.
 const P: u32 = 9000;
 
-fn add(a: u32, n: u32) -> u32 {
-    a.wrapping_add(n)
-}
-
 /// A connection as the peer sees it.
 struct Conn {
     c: TcpHandle,

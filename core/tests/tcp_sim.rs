@@ -3,63 +3,15 @@
 //! many short connections in a row, and a link outage. The long transfers
 //! and the throughput tables are in `tcp_bulk.rs`.
 
+mod sim_common;
+use sim_common::*;
+
 use wolfip_core::config::{TCP_RETRIES, TCP_SOCKETS};
-use wolfip_core::phy::sim::{LinkConfig, Side, SimLink};
-use wolfip_core::rand::FixedSeed;
-use wolfip_core::wire::EthernetAddress;
+use wolfip_core::phy::sim::LinkConfig;
 use wolfip_core::{
-    Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, Shutdown, SocketAddrV4, Stack, TcpError,
-    TcpHandle, TcpRecvError, TcpSendError, TcpState,
+    Duration, Instant, Ipv4Addr, Shutdown, SocketAddrV4, Stack, TcpError, TcpHandle, TcpRecvError,
+    TcpSendError, TcpState,
 };
-
-const IP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
-
-struct Pair {
-    a: Box<Stack>,
-    b: Box<Stack>,
-    ia: IfaceId,
-    ib: IfaceId,
-    link: SimLink,
-    now: Instant,
-}
-
-impl Pair {
-    fn new(seed: u64, cfg: LinkConfig) -> Pair {
-        let mut a = Box::new(Stack::new(&mut FixedSeed(seed)));
-        let mut b = Box::new(Stack::new(&mut FixedSeed(seed ^ 0xabcdef)));
-        let ia = a
-            .add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 0xa])))
-            .unwrap();
-        let ib = b
-            .add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 0xb])))
-            .unwrap();
-        a.set_ipv4(ia, Some("192.0.2.1/24".parse().unwrap()))
-            .unwrap();
-        b.set_ipv4(ib, Some("192.0.2.2/24".parse().unwrap()))
-            .unwrap();
-        Pair {
-            a,
-            b,
-            ia,
-            ib,
-            link: SimLink::new(cfg, seed),
-            now: Instant::from_secs(1),
-        }
-    }
-
-    /// Runs both stacks once at the current time, then moves time to the
-    /// next event (at most `max_step` ahead).
-    fn step(&mut self, max_step: Duration) {
-        let na = self.a.poll(self.now, self.ia, &mut self.link.port(Side::A));
-        let nb = self.b.poll(self.now, self.ib, &mut self.link.port(Side::B));
-        let mut next = self.now + max_step;
-        for t in [na, nb, self.link.next_delivery()].into_iter().flatten() {
-            next = next.min(t.max(self.now + Duration::from_micros(1)));
-        }
-        self.now = next;
-    }
-}
 
 fn pattern(n: usize, seed: u32) -> Vec<u8> {
     let mut x = seed | 1;

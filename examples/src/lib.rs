@@ -341,3 +341,27 @@ pub fn parse_mac(s: &str) -> Result<EthernetAddress, String> {
     }
     Ok(EthernetAddress(mac))
 }
+
+/// 64-bit FNV-1a, fed piece by piece: enough to tell whether two byte
+/// streams differ (not a cryptographic hash).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Fnv {
+    /// The FNV-1a 64-bit offset basis.
+    pub fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    /// Folds `data` in.
+    pub fn update(&mut self, data: &[u8]) {
+        for &b in data {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}

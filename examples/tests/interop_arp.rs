@@ -35,14 +35,6 @@ fn assert_resolved(when: &str) {
     );
 }
 
-/// Frame fields as tab-separated strings.
-fn fields(pcap: &Path, filter: &str, f: &[&str]) -> Vec<Vec<String>> {
-    tshark(pcap, filter, f)
-        .iter()
-        .map(|l| l.split('\t').map(str::to_owned).collect())
-        .collect()
-}
-
 /// Insists that the first frame the stack sent is its gratuitous ARP
 /// announcement of 192.0.2.2 (a broadcast request with sender and target
 /// address 192.0.2.2, RFC 5227 §2.3).

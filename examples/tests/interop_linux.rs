@@ -311,19 +311,6 @@ fn udp_to_a_closed_port_gets_port_unreachable() {
 /// A frame from `src` (MAC) to 02:00:00:00:00:02: IPv4 192.0.2.2 ->
 /// 192.0.2.1, UDP 4242 -> 5555 with `payload`, and correct checksums.
 fn udp_frame(src: [u8; 6], payload: &[u8]) -> Vec<u8> {
-    fn sum(data: &[u8], mut acc: u32) -> u32 {
-        for c in data.chunks(2) {
-            acc += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-        }
-        acc
-    }
-    fn fold(mut acc: u32) -> u16 {
-        while acc > 0xffff {
-            acc = (acc & 0xffff) + (acc >> 16);
-        }
-        !(acc as u16)
-    }
-    let (sip, dip) = ([192, 0, 2, 2], [192, 0, 2, 1]);
     let udp_len = (8 + payload.len()) as u16;
     let mut udp = Vec::new();
     udp.extend_from_slice(&4242u16.to_be_bytes());
@@ -331,46 +318,9 @@ fn udp_frame(src: [u8; 6], payload: &[u8]) -> Vec<u8> {
     udp.extend_from_slice(&udp_len.to_be_bytes());
     udp.extend_from_slice(&[0, 0]);
     udp.extend_from_slice(payload);
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&sip);
-    pseudo.extend_from_slice(&dip);
-    pseudo.extend_from_slice(&[0, 17]);
-    pseudo.extend_from_slice(&udp_len.to_be_bytes());
-    let ck = fold(sum(&udp, sum(&pseudo, 0)));
+    let ck = l4_checksum(17, &udp);
     udp[6..8].copy_from_slice(&(if ck == 0 { 0xffff } else { ck }).to_be_bytes());
-
-    let mut ip = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0];
-    ip[2..4].copy_from_slice(&(20 + udp_len).to_be_bytes());
-    ip.extend_from_slice(&sip);
-    ip.extend_from_slice(&dip);
-    let ck = fold(sum(&ip, 0));
-    ip[10..12].copy_from_slice(&ck.to_be_bytes());
-
-    let mut f = vec![0x02, 0, 0, 0, 0, 0x02];
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&[0x08, 0x00]);
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&udp);
-    f
-}
-
-/// Writes `frames` as a classic little-endian pcap (Ethernet link type).
-fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]); // thiszone, sigfigs
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    for (i, f) in frames.iter().enumerate() {
-        out.extend_from_slice(&(i as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(f);
-    }
-    std::fs::write(path, out).expect("write pcap");
+    ipv4_frame(src, 17, &udp)
 }
 
 /// The positive control of [`check_capture`]: the very same tshark query

@@ -117,14 +117,7 @@ pub fn stack(seed: u64) -> (Box<Stack>, IfaceId) {
 /// for our address first; our reply is drained).
 pub fn stack_with_peer(seed: u64) -> (Box<Stack>, IfaceId) {
     let (mut s, id) = stack(seed);
-    let req = arp_frame(
-        EthernetAddress::BROADCAST,
-        ArpOperation::Request,
-        PEER_MAC,
-        PEER_IP,
-        EthernetAddress::default(),
-        OUR_IP,
-    );
+    let req = peer_arp_request();
     let out = input(&mut s, T0, id, &req);
     assert_eq!(out.len(), 1, "ARP reply");
     (s, id)
@@ -198,6 +191,23 @@ pub fn arp_frame(
         EtherType::Arp,
         &arp_packet(op, sha, spa, tha, tpa),
     )
+}
+
+/// A broadcast ARP request from `sha` at `spa` for `tpa`.
+pub fn arp_request(sha: EthernetAddress, spa: Ipv4Addr, tpa: Ipv4Addr) -> Vec<u8> {
+    arp_frame(
+        EthernetAddress::BROADCAST,
+        ArpOperation::Request,
+        sha,
+        spa,
+        EthernetAddress::default(),
+        tpa,
+    )
+}
+
+/// The peer asks for `OUR_IP`.
+pub fn peer_arp_request() -> Vec<u8> {
+    arp_request(PEER_MAC, PEER_IP, OUR_IP)
 }
 
 /// The peer's answer to a request of ours for `PEER_IP`.

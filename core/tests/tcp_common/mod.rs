@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use wolfip_core::config::TCP_RTO_MAX_MS;
 use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::rand::FixedSeed;
 use wolfip_core::wire::tcp::MAX_SACK_BLOCKS;
@@ -152,23 +153,7 @@ impl Harness {
             seen: 0,
         };
         // The peer asks for us: the stack learns the peer's MAC.
-        let arp = ArpRepr {
-            operation: ArpOperation::Request,
-            source_hardware_addr: PEER_MAC,
-            source_protocol_addr: PEER,
-            target_hardware_addr: EthernetAddress::default(),
-            target_protocol_addr: US,
-        };
-        let mut frame = vec![0u8; 14 + 28];
-        EthernetRepr {
-            src_addr: PEER_MAC,
-            dst_addr: EthernetAddress::BROADCAST,
-            ethertype: EtherType::Arp,
-        }
-        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-        arp.emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
-        h.stack.receive(h.now, iface, &frame);
-        h.run();
+        h.arp_refresh();
         h
     }
 
@@ -333,7 +318,16 @@ pub fn build_frame(seg: &Seg, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
         more_frags: false,
         frag_offset: 0,
     };
-    let mut frame = vec![0u8; 14 + 20 + tcp_len];
+    let mut frame = ipv4_frame(&ip);
+    repr.emit(&mut TcpPacket::new_unchecked(&mut frame[34..]), src, dst);
+    frame
+}
+
+/// An Ethernet frame from the peer's MAC to ours with the IP header `ip`
+/// emitted; the payload (`frame[34..]`, `ip.payload_len` bytes) is left
+/// to the caller.
+fn ipv4_frame(ip: &Ipv4Repr) -> Vec<u8> {
+    let mut frame = vec![0u8; 14 + 20 + ip.payload_len];
     EthernetRepr {
         src_addr: PEER_MAC,
         dst_addr: US_MAC,
@@ -341,7 +335,6 @@ pub fn build_frame(seg: &Seg, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
     }
     .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
     ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
-    repr.emit(&mut TcpPacket::new_unchecked(&mut frame[34..]), src, dst);
     frame
 }
 
@@ -423,6 +416,59 @@ pub fn trace(segs: &[Seg], our_iss: u32, peer_iss: u32) -> String {
         out.push('\n');
     }
     out
+}
+
+// ---------------------------------------------------------------------
+// Helpers for the connection tests (tcp_open.rs, tcp_listen.rs,
+// tcp_close.rs, tcp_reset.rs).
+
+/// `a + n` in sequence space (modulo 2^32).
+pub fn add(a: u32, n: u32) -> u32 {
+    a.wrapping_add(n)
+}
+
+/// The times of RTO backoff from `rto`: rto, 3 rto, 7 rto... (RFC 6298
+/// §5.5), capped per interval at the maximum RTO.
+pub fn backoff_times(rto_ms: u64, n: usize) -> Vec<Duration> {
+    let mut t = 0;
+    let mut iv = rto_ms;
+    let mut v = Vec::new();
+    for _ in 0..n {
+        t += iv;
+        v.push(Duration::from_millis(t));
+        iv = (iv * 2).min(TCP_RTO_MAX_MS as u64);
+    }
+    v
+}
+
+impl Harness {
+    /// The application closes `c`, then the stack runs.
+    pub fn close(&mut self, c: TcpHandle) {
+        let now = self.now;
+        self.stack.tcp_close(c, now);
+        self.run();
+    }
+
+    /// The application aborts `c`, then the stack runs.
+    pub fn abort(&mut self, c: TcpHandle) {
+        let now = self.now;
+        self.stack.tcp_abort(c, now);
+        self.run();
+    }
+
+    /// Free socket slots: opens sockets until none is left, then closes
+    /// them.
+    pub fn free_slots(&mut self) -> usize {
+        let mut v = Vec::new();
+        while let Ok(c) = self.stack.tcp_open() {
+            v.push(c);
+        }
+        let now = self.now;
+        for c in &v {
+            self.stack.tcp_close(*c, now);
+        }
+        v.len()
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -778,14 +824,7 @@ pub fn icmp_unreachable(seg: &Seg, reason: wolfip_core::wire::DstUnreachable, mt
         more_frags: false,
         frag_offset: 0,
     };
-    let mut frame = vec![0u8; 14 + 20 + payload.len()];
-    EthernetRepr {
-        src_addr: PEER_MAC,
-        dst_addr: US_MAC,
-        ethertype: EtherType::Ipv4,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-    ip.emit(&mut Ipv4Packet::new_unchecked(&mut frame[14..34]));
+    let mut frame = ipv4_frame(&ip);
     frame[34..].copy_from_slice(&payload);
     frame
 }

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant as StdInstant};
+use wolfip_examples::Fnv;
 
 use wolfip_core::{Ipv4Addr, SocketAddrV4};
 use wolfip_examples::{make_stack, run_loop, TapDev, TcpEcho, UdpEcho, DEFAULT_MAC};
@@ -390,20 +391,6 @@ fn tcp_echo_check(report: &mut Report) -> Result<(), String> {
             .to_string(),
     );
     Ok(())
-}
-
-/// FNV-1a, 64 bits: enough to tell whether two byte streams differ.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn update(&mut self, data: &[u8]) {
-        for &b in data {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 /// `BULK_BYTES` of pseudo-random data from Linux through the stack's TCP

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wolfip_tap::netns;
 
+pub mod tcp;
+
 /// The TAP interface every test creates (each in its own namespace).
 pub const TAP: &str = "wolfip0";
 /// Linux's address on the TAP.
@@ -375,18 +377,19 @@ impl Drop for TapEcho {
 }
 
 impl Stopped {
+    /// The first line of stdout starting with `prefix`; panics with
+    /// `missing` and the whole stdout if there is none.
+    fn line_starting(&self, prefix: &str, missing: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{missing} in:\n{}", self.stdout))
+    }
+
     /// `(echoed, dropped)` from the "UDP echoed N (dropped M)" line.
     pub fn echo_counters(&self) -> (u64, u64) {
-        let line = self
-            .stdout
-            .lines()
-            .find(|l| l.starts_with("tap_echo: stopping; UDP echoed "))
-            .unwrap_or_else(|| panic!("no counters line in:\n{}", self.stdout));
-        let nums: Vec<u64> = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|w| !w.is_empty())
-            .map(|w| w.parse().unwrap())
-            .collect();
+        let line = self.line_starting("tap_echo: stopping; UDP echoed ", "no counters line");
+        let nums = numbers(line);
         assert_eq!(nums.len(), 2, "counters line: {line}");
         (nums[0], nums[1])
     }
@@ -394,16 +397,8 @@ impl Stopped {
     /// The TCP echo's line "TCP accepted N connections, echoed B bytes, K
     /// still open; S of T sockets in use".
     pub fn tcp_echo_counters(&self) -> TcpEchoCounters {
-        let line = self
-            .stdout
-            .lines()
-            .find(|l| l.starts_with("tap_echo: TCP accepted "))
-            .unwrap_or_else(|| panic!("no TCP echo line in:\n{}", self.stdout));
-        let nums: Vec<u64> = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|w| !w.is_empty())
-            .map(|w| w.parse().unwrap())
-            .collect();
+        let line = self.line_starting("tap_echo: TCP accepted ", "no TCP echo line");
+        let nums = numbers(line);
         assert_eq!(nums.len(), 5, "TCP echo line: {line}");
         TcpEchoCounters {
             accepted: nums[0],
@@ -431,6 +426,14 @@ impl Stopped {
         *c.get(name)
             .unwrap_or_else(|| panic!("no TCP counter '{name}' in {c:?}"))
     }
+}
+
+/// The decimal numbers of `line`, in order.
+fn numbers(line: &str) -> Vec<u64> {
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect()
 }
 
 /// What `tap_echo`'s TCP echo reported when it stopped.
@@ -606,6 +609,15 @@ pub fn tshark_count(pcap: &Path, filter: &str) -> usize {
     tshark(pcap, filter, &["frame.number"]).len()
 }
 
+/// The fields `f` of the frames of `pcap` matching `filter`, one vector a
+/// frame.
+pub fn fields(pcap: &Path, filter: &str, f: &[&str]) -> Vec<Vec<String>> {
+    tshark(pcap, filter, f)
+        .iter()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
 /// Insists that the capture holds frames from the stack and that tshark
 /// finds nothing wrong with any of them.
 pub fn check_capture(pcap: &Path) {
@@ -623,6 +635,83 @@ pub fn check_capture(pcap: &Path) {
         problems.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------
+// Hand-made captures, the positive controls of the tshark checks.
+
+/// The one's complement sum of `data` as big-endian 16-bit words (an odd
+/// last byte padded with zero) added to `acc`, not folded.
+fn sum(data: &[u8], mut acc: u32) -> u32 {
+    for c in data.chunks(2) {
+        acc += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    acc
+}
+
+/// Folds `acc` to 16 bits and complements it: an Internet checksum.
+fn fold(mut acc: u32) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    !(acc as u16)
+}
+
+/// The addresses of the hand-made packets: 192.0.2.2 -> 192.0.2.1.
+const FRAME_SRC_IP: [u8; 4] = [192, 0, 2, 2];
+const FRAME_DST_IP: [u8; 4] = [192, 0, 2, 1];
+
+/// The checksum of the transport `segment` (its checksum field zero) of
+/// IP protocol `proto` from 192.0.2.2 to 192.0.2.1, pseudo-header
+/// included.
+pub fn l4_checksum(proto: u8, segment: &[u8]) -> u16 {
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&FRAME_SRC_IP);
+    pseudo.extend_from_slice(&FRAME_DST_IP);
+    pseudo.extend_from_slice(&[0, proto]);
+    pseudo.extend_from_slice(&(segment.len() as u16).to_be_bytes());
+    fold(sum(segment, sum(&pseudo, 0)))
+}
+
+/// An Ethernet frame from `src` (MAC) to 02:00:00:00:00:02 holding an IPv4
+/// packet 192.0.2.2 -> 192.0.2.1 of protocol `proto` that carries
+/// `segment`, with a correct header checksum.
+pub fn ipv4_frame(src: [u8; 6], proto: u8, segment: &[u8]) -> Vec<u8> {
+    let mut ip = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, proto, 0, 0];
+    ip[2..4].copy_from_slice(&(20 + segment.len() as u16).to_be_bytes());
+    ip.extend_from_slice(&FRAME_SRC_IP);
+    ip.extend_from_slice(&FRAME_DST_IP);
+    let ck = fold(sum(&ip, 0));
+    ip[10..12].copy_from_slice(&ck.to_be_bytes());
+
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x02];
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&[0x08, 0x00]);
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(segment);
+    f
+}
+
+/// Writes `frames` as a classic little-endian pcap (Ethernet link type).
+pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]); // thiszone, sigfigs
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        out.extend_from_slice(&(i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    std::fs::write(path, out).expect("write pcap");
+}
+
+// ---------------------------------------------------------------------
+// Test data.
 
 /// A small xorshift64* generator: random payloads without a dependency.
 /// The seed is printed so a failure can be replayed.
