@@ -15,9 +15,10 @@
 
 use core::fmt;
 
-/// Parses a decimal build-time override, or returns `default`.
+/// Parses a decimal build-time override, or returns `default` (also used by
+/// the other crates of the project for their own `WOLFIP_*` knobs).
 /// A malformed value stops the build with a message naming the problem.
-const fn env_or(value: Option<&str>, default: usize) -> usize {
+pub const fn env_or(value: Option<&str>, default: usize) -> usize {
     let s = match value {
         Some(s) => s.as_bytes(),
         None => return default,

@@ -396,7 +396,6 @@ impl Stack {
             TcpState::SynSent | TcpState::SynReceived => Err(TcpRecvError::WouldBlock),
             _ if t.fin_received || t.rx_shutdown => Ok(0),
             TcpState::Closed => Ok(0),
-            _ if buf.is_empty() => Ok(0),
             _ => Err(TcpRecvError::WouldBlock),
         }
     }

@@ -1,0 +1,19 @@
+//! # wolfip-bsd
+//!
+//! The BSD socket layer over [`wolfip_core`]: a fixed-size descriptor
+//! table and the socket calls with Linux's errno semantics
+//! (`shared/reference/linux-errno.md`), the typed errors of the core being
+//! mapped to errno in exactly one place ([`errno`]).
+//!
+//! Status: the non-blocking calls over a [`wolfip_core::Stack`] ([`ops`]).
+//! Still to come (issue 4): blocking calls with timeouts, poll/select, the
+//! socket options, the hosted service thread, the C ABI (`wolfip_*`
+//! functions, `libwolfip_bsd.a`, headers) and the C conformance suite.
+
+pub mod errno;
+pub mod ops;
+pub mod table;
+
+pub use errno::Errno;
+pub use ops::Sockets;
+pub use table::{FD_BASE, FD_MAX};

@@ -1,0 +1,319 @@
+//! The socket calls over a [`Stack`], non-blocking, with Linux's errno
+//! semantics per case (`shared/reference/linux-errno.md`). A blocking call
+//! is built on top by waiting and retrying where these return `EAGAIN`,
+//! `EINPROGRESS` or `EALREADY`.
+
+use crate::errno::Errno;
+use crate::table::{Entry, FdTable, Proto};
+use wolfip_core::{Instant, Ipv4Addr, Shutdown, SocketAddrV4, Stack, TcpState};
+
+/// The descriptor table with the calls that use it.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    /// The descriptors.
+    pub table: FdTable,
+}
+
+/// `SOCK_NONBLOCK` and `SOCK_CLOEXEC` may be or'ed into the type.
+const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+
+const UNSPECIFIED: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+
+impl Sockets {
+    /// An empty table.
+    pub const fn new() -> Sockets {
+        Sockets {
+            table: FdTable::new(),
+        }
+    }
+
+    /// `socket(AF_INET, SOCK_STREAM | SOCK_DGRAM [| flags], protocol)`.
+    pub fn socket(
+        &mut self,
+        stack: &mut Stack,
+        domain: i32,
+        ty: i32,
+        protocol: i32,
+    ) -> Result<i32, Errno> {
+        if domain != libc::AF_INET {
+            return Err(Errno::EAFNOSUPPORT);
+        }
+        let nonblock = ty & libc::SOCK_NONBLOCK != 0;
+        let proto = match (ty & !TYPE_FLAGS, protocol) {
+            (libc::SOCK_STREAM, 0 | libc::IPPROTO_TCP) => None,
+            (libc::SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => Some(()),
+            (libc::SOCK_STREAM | libc::SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
+            _ => return Err(Errno::EINVAL),
+        };
+        // A full table costs no protocol socket.
+        if !self.table.has_room() {
+            return Err(Errno::EMFILE);
+        }
+        let p = match proto {
+            None => Proto::Tcp(stack.tcp_open()?),
+            Some(()) => Proto::Udp(stack.udp_open()?),
+        };
+        self.table.alloc(Entry::new(p, nonblock))
+    }
+
+    /// `bind`.
+    pub fn bind(&mut self, stack: &mut Stack, fd: i32, addr: SocketAddrV4) -> Result<(), Errno> {
+        match self.table.get(fd)?.proto {
+            Proto::Tcp(h) => stack.tcp_bind(h, addr).map(|_| ()).map_err(Errno::from),
+            Proto::Udp(h) => stack.udp_bind(h, addr).map(|_| ()).map_err(Errno::from),
+        }
+    }
+
+    /// `listen`: again on a listener updates the backlog; on an unbound
+    /// socket it binds an ephemeral port (Linux).
+    pub fn listen(&mut self, stack: &mut Stack, fd: i32, backlog: i32) -> Result<(), Errno> {
+        let e = self.table.get(fd)?;
+        let Proto::Tcp(h) = e.proto else {
+            return Err(Errno::EOPNOTSUPP);
+        };
+        let backlog = usize::try_from(backlog).unwrap_or(0).clamp(1, 4096);
+        stack.tcp_listen(h, backlog).map_err(Errno::from)?;
+        e.listening = true;
+        Ok(())
+    }
+
+    /// `accept4`: a new descriptor for the oldest established connection.
+    pub fn accept(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        flags: i32,
+    ) -> Result<(i32, SocketAddrV4), Errno> {
+        let e = *self.table.get(fd)?;
+        let Proto::Tcp(h) = e.proto else {
+            return Err(Errno::EOPNOTSUPP);
+        };
+        if !e.listening || e.shut_rd {
+            return Err(Errno::EINVAL);
+        }
+        if flags & !TYPE_FLAGS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if !stack.tcp_can_accept(h) {
+            return Err(Errno::EAGAIN);
+        }
+        // With a full table the connection stays queued (Linux: EMFILE).
+        if !self.table.has_room() {
+            return Err(Errno::EMFILE);
+        }
+        let (child, peer) = stack.tcp_accept(h)?;
+        let fd = self.table.alloc(Entry::new(
+            Proto::Tcp(child),
+            flags & libc::SOCK_NONBLOCK != 0,
+        ))?;
+        Ok((fd, peer))
+    }
+
+    /// `connect`. For TCP it starts the handshake and returns
+    /// `EINPROGRESS`; later calls report the outcome as Linux does:
+    /// `EALREADY` while it runs, 0 once after a success, `EISCONN` after
+    /// that, the error once after a failure, then `ECONNABORTED`, then a new
+    /// attempt. `None` dissolves a UDP association (`AF_UNSPEC`).
+    pub fn connect(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        addr: Option<SocketAddrV4>,
+        now: Instant,
+    ) -> Result<(), Errno> {
+        let e = self.table.get(fd)?;
+        match e.proto {
+            Proto::Udp(h) => stack.udp_connect(h, addr, now).map_err(Errno::from),
+            Proto::Tcp(h) => {
+                let Some(addr) = addr else {
+                    return Err(Errno::EAFNOSUPPORT);
+                };
+                match stack.tcp_state(h) {
+                    Some(TcpState::Listen) => Err(Errno::EISCONN),
+                    Some(TcpState::SynSent | TcpState::SynReceived) => Err(Errno::EALREADY),
+                    Some(TcpState::Closed) | None => {
+                        if let Some(err) = stack.tcp_take_error(h) {
+                            e.connecting = false;
+                            e.connect_failed_reported = true;
+                            return Err(err.into());
+                        }
+                        if e.connect_failed_reported {
+                            e.connect_failed_reported = false;
+                            return Err(Errno::ECONNABORTED);
+                        }
+                        stack.tcp_connect(h, addr, now).map_err(Errno::from)?;
+                        e.connecting = true;
+                        Err(Errno::EINPROGRESS)
+                    }
+                    Some(_) if e.connecting => {
+                        e.connecting = false;
+                        Ok(())
+                    }
+                    Some(_) => Err(Errno::EISCONN),
+                }
+            }
+        }
+    }
+
+    /// `sendto` (and `send` with `to` = `None`). On a connected TCP socket
+    /// the address is ignored, as on Linux.
+    pub fn sendto(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        data: &[u8],
+        to: Option<SocketAddrV4>,
+        now: Instant,
+    ) -> Result<usize, Errno> {
+        let e = *self.table.get(fd)?;
+        if e.shut_wr {
+            return Err(Errno::EPIPE);
+        }
+        match e.proto {
+            Proto::Tcp(h) => stack.tcp_send(h, data).map_err(Errno::from),
+            Proto::Udp(h) => {
+                if data.len() > 65507 {
+                    return Err(Errno::EMSGSIZE);
+                }
+                stack.udp_send_to(h, data, to, now).map_err(Errno::from)
+            }
+        }
+    }
+
+    /// `recvfrom` (and `recv`): the bytes read and, for UDP, the sender.
+    /// `Ok((0, _))` on TCP is the end of the stream.
+    pub fn recvfrom(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        buf: &mut [u8],
+    ) -> Result<(usize, Option<SocketAddrV4>), Errno> {
+        let e = *self.table.get(fd)?;
+        match e.proto {
+            Proto::Tcp(h) => {
+                if e.listening {
+                    return Err(Errno::ENOTCONN);
+                }
+                if e.shut_rd {
+                    return Ok((0, None));
+                }
+                stack
+                    .tcp_recv(h, buf)
+                    .map(|n| (n, None))
+                    .map_err(Errno::from)
+            }
+            Proto::Udp(h) => {
+                if e.shut_rd {
+                    return Ok((0, None));
+                }
+                stack
+                    .udp_recv_from(h, buf)
+                    .map(|(n, m)| (n, Some(m.from)))
+                    .map_err(Errno::from)
+            }
+        }
+    }
+
+    /// `shutdown(fd, SHUT_RD | SHUT_WR | SHUT_RDWR)`.
+    pub fn shutdown(&mut self, stack: &mut Stack, fd: i32, how: i32) -> Result<(), Errno> {
+        let (rd, wr) = match how {
+            libc::SHUT_RD => (true, false),
+            libc::SHUT_WR => (false, true),
+            libc::SHUT_RDWR => (true, true),
+            _ => return Err(Errno::EINVAL),
+        };
+        let e = self.table.get(fd)?;
+        match e.proto {
+            Proto::Udp(h) => {
+                if stack.udp_peer_addr(h).is_none() {
+                    return Err(Errno::ENOTCONN);
+                }
+            }
+            Proto::Tcp(h) => {
+                if e.listening {
+                    // Linux: a listener's SHUT_RD makes accept fail with
+                    // EINVAL.
+                    e.shut_rd |= rd;
+                    return Ok(());
+                }
+                let which = match (rd, wr) {
+                    (true, true) => Shutdown::Both,
+                    (true, false) => Shutdown::Read,
+                    _ => Shutdown::Write,
+                };
+                match stack.tcp_state(h) {
+                    Some(TcpState::Closed) | None | Some(TcpState::Listen) => {
+                        return Err(Errno::ENOTCONN)
+                    }
+                    _ => stack.tcp_shutdown(h, which).map_err(Errno::from)?,
+                }
+            }
+        }
+        e.shut_rd |= rd;
+        e.shut_wr |= wr;
+        Ok(())
+    }
+
+    /// `close`.
+    pub fn close(&mut self, stack: &mut Stack, fd: i32, now: Instant) -> Result<(), Errno> {
+        match self.table.remove(fd)?.proto {
+            Proto::Tcp(h) => stack.tcp_close(h, now),
+            Proto::Udp(h) => stack.udp_close(h),
+        }
+        Ok(())
+    }
+
+    /// `getsockname`: 0.0.0.0:0 while unbound (Linux).
+    pub fn getsockname(&mut self, stack: &mut Stack, fd: i32) -> Result<SocketAddrV4, Errno> {
+        Ok(match self.table.get(fd)?.proto {
+            Proto::Tcp(h) => stack.tcp_local_addr(h),
+            Proto::Udp(h) => stack.udp_local_addr(h),
+        }
+        .unwrap_or(UNSPECIFIED))
+    }
+
+    /// `getpeername`: `ENOTCONN` unless connected (also while the
+    /// handshake runs, as on Linux).
+    pub fn getpeername(&mut self, stack: &mut Stack, fd: i32) -> Result<SocketAddrV4, Errno> {
+        match self.table.get(fd)?.proto {
+            Proto::Tcp(h) => match stack.tcp_state(h) {
+                Some(
+                    TcpState::Established
+                    | TcpState::CloseWait
+                    | TcpState::FinWait1
+                    | TcpState::FinWait2,
+                ) => stack.tcp_peer_addr(h).ok_or(Errno::ENOTCONN),
+                _ => Err(Errno::ENOTCONN),
+            },
+            Proto::Udp(h) => stack.udp_peer_addr(h).ok_or(Errno::ENOTCONN),
+        }
+    }
+
+    /// `fcntl(fd, F_GETFL)`: `O_RDWR`, plus `O_NONBLOCK` when set.
+    pub fn get_flags(&mut self, fd: i32) -> Result<i32, Errno> {
+        let e = self.table.get(fd)?;
+        Ok(libc::O_RDWR | if e.nonblock { libc::O_NONBLOCK } else { 0 })
+    }
+
+    /// `fcntl(fd, F_SETFL, flags)`: only `O_NONBLOCK` matters.
+    pub fn set_flags(&mut self, fd: i32, flags: i32) -> Result<(), Errno> {
+        self.table.get(fd)?.nonblock = flags & libc::O_NONBLOCK != 0;
+        Ok(())
+    }
+
+    /// `getsockopt(SO_ERROR)`: the pending error, consumed.
+    pub fn take_error(&mut self, stack: &mut Stack, fd: i32) -> Result<Option<Errno>, Errno> {
+        let e = self.table.get(fd)?;
+        Ok(match e.proto {
+            Proto::Tcp(h) => {
+                let err = stack.tcp_take_error(h).map(Errno::from);
+                if err.is_some() && e.connecting {
+                    e.connecting = false;
+                    e.connect_failed_reported = true;
+                }
+                err
+            }
+            Proto::Udp(_) => None,
+        })
+    }
+}
