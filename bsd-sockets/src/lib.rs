@@ -12,6 +12,7 @@
 
 pub mod errno;
 pub mod ops;
+pub mod poll;
 pub mod table;
 
 pub use errno::Errno;

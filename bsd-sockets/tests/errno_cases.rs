@@ -2,91 +2,10 @@
 //! checked in-process over the loopback interface (and an Ethernet
 //! interface whose far side answers nothing, for SYN_SENT).
 
-use wolfip_bsd::{Errno, Sockets, FD_BASE, FD_MAX};
-use wolfip_core::phy::{Device, TxBusy};
-use wolfip_core::rand::FixedSeed;
-use wolfip_core::wire::EthernetAddress;
-use wolfip_core::{Duration, IfaceConfig, IfaceId, Instant, Ipv4Addr, SocketAddrV4, Stack};
-
-const AF_INET: i32 = libc::AF_INET;
-const STREAM: i32 = libc::SOCK_STREAM;
-const DGRAM: i32 = libc::SOCK_DGRAM;
-const NB: i32 = libc::SOCK_NONBLOCK;
-
-/// Swallows frames: the far side of the Ethernet interface says nothing.
-struct Silent;
-impl Device for Silent {
-    fn receive(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
-        None
-    }
-    fn transmit(&mut self, _: Instant, _: &[u8]) -> Result<(), TxBusy> {
-        Ok(())
-    }
-}
-
-struct World {
-    stack: Box<Stack>,
-    s: Sockets,
-    eth: IfaceId,
-    now: Instant,
-}
-
-impl World {
-    fn new() -> World {
-        let mut stack = Box::new(Stack::new(&mut FixedSeed(3)));
-        let eth = stack
-            .add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 9])))
-            .unwrap();
-        stack
-            .set_ipv4(eth, Some("192.0.2.2/24".parse().unwrap()))
-            .unwrap();
-        World {
-            stack,
-            s: Sockets::new(),
-            eth,
-            now: Instant::from_secs(10),
-        }
-    }
-    /// Lets the stack run (loopback traffic is processed by dispatch).
-    fn pump(&mut self) {
-        for _ in 0..20 {
-            self.now += Duration::from_millis(1);
-            self.stack.poll(self.now, self.eth, &mut Silent);
-        }
-    }
-    fn tcp(&mut self) -> i32 {
-        self.s
-            .socket(&mut self.stack, AF_INET, STREAM | NB, 0)
-            .unwrap()
-    }
-    fn udp(&mut self) -> i32 {
-        self.s
-            .socket(&mut self.stack, AF_INET, DGRAM | NB, 0)
-            .unwrap()
-    }
-    /// A connected pair over loopback: (client, accepted server side).
-    fn pair(&mut self, port: u16) -> (i32, i32) {
-        let l = self.tcp();
-        self.s.bind(&mut self.stack, l, lo(port)).unwrap();
-        self.s.listen(&mut self.stack, l, 8).unwrap();
-        let c = self.tcp();
-        assert_eq!(
-            self.s.connect(&mut self.stack, c, Some(lo(port)), self.now),
-            Err(Errno::EINPROGRESS)
-        );
-        self.pump();
-        let (a, _) = self.s.accept(&mut self.stack, l, 0).unwrap();
-        assert_eq!(
-            self.s.connect(&mut self.stack, c, Some(lo(port)), self.now),
-            Ok(())
-        );
-        (c, a)
-    }
-}
-
-fn lo(port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
-}
+mod common;
+use common::*;
+use wolfip_bsd::{Errno, FD_BASE, FD_MAX};
+use wolfip_core::{Ipv4Addr, SocketAddrV4};
 
 /// socket(): unknown domain EAFNOSUPPORT; unknown type EINVAL; STREAM with
 /// IPPROTO_UDP and DGRAM with IPPROTO_TCP EPROTONOSUPPORT.

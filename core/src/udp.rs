@@ -535,6 +535,17 @@ impl Stack {
             .is_some_and(|s| s.error.is_some() || !s.rx.is_empty())
     }
 
+    /// The pending ICMP error of a connected socket, left in place (for
+    /// `poll`'s POLLERR).
+    pub fn udp_pending_error(&mut self, h: UdpHandle) -> Option<DstUnreachable> {
+        self.udp.get(h).and_then(|s| s.error)
+    }
+
+    /// Whether a datagram is waiting (errors aside).
+    pub fn udp_has_datagram(&mut self, h: UdpHandle) -> bool {
+        self.udp.get(h).is_some_and(|s| !s.rx.is_empty())
+    }
+
     /// Whether a datagram of `len` bytes can be queued now.
     pub fn udp_can_send(&mut self, h: UdpHandle, len: usize) -> bool {
         self.udp.get(h).is_some_and(|s| s.tx.can_push(len))

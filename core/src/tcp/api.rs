@@ -504,6 +504,26 @@ impl Stack {
         self.tcp.get(h).and_then(|s| s.error.take())
     }
 
+    /// The pending error, left in place (for `poll`'s POLLERR).
+    pub fn tcp_pending_error(&mut self, h: TcpHandle) -> Option<TcpError> {
+        self.tcp.get(h).and_then(|s| s.error)
+    }
+
+    /// Whether the peer's FIN has arrived (the receive side is at its end
+    /// once the buffer is read).
+    pub fn tcp_peer_closed(&mut self, h: TcpHandle) -> bool {
+        self.tcp
+            .get(h)
+            .is_some_and(|s| s.tcb.as_ref().is_some_and(|t| t.fin_received))
+    }
+
+    /// Whether our FIN is queued or sent (`shutdown(SHUT_WR)` or close).
+    pub fn tcp_local_closed(&mut self, h: TcpHandle) -> bool {
+        self.tcp
+            .get(h)
+            .is_some_and(|s| s.tcb.as_ref().is_some_and(|t| t.fin_queued))
+    }
+
     /// The local address.
     pub fn tcp_local_addr(&mut self, h: TcpHandle) -> Option<SocketAddrV4> {
         let s = self.tcp.get(h)?;
