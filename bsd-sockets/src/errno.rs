@@ -67,6 +67,7 @@ errnos!(
     EDOM,
     EFAULT,
     EINTR,
+    ENOENT,
 );
 
 impl fmt::Debug for Errno {

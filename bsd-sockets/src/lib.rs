@@ -6,12 +6,14 @@
 //! mapped to errno in exactly one place ([`errno`]).
 //!
 //! Status: the non-blocking calls over a [`wolfip_core::Stack`] ([`ops`]).
+//! Socket options: [`options`].
 //! Still to come (issue 4): blocking calls with timeouts, poll/select, the
-//! socket options, the hosted service thread, the C ABI (`wolfip_*`
+//! hosted service thread, the C ABI (`wolfip_*`
 //! functions, `libwolfip_bsd.a`, headers) and the C conformance suite.
 
 pub mod errno;
 pub mod ops;
+pub mod options;
 pub mod poll;
 pub mod table;
 

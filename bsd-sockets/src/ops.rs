@@ -102,10 +102,12 @@ impl Sockets {
             return Err(Errno::EMFILE);
         }
         let (child, peer) = stack.tcp_accept(h)?;
-        let fd = self.table.alloc(Entry::new(
-            Proto::Tcp(child),
-            flags & libc::SOCK_NONBLOCK != 0,
-        ))?;
+        // The options are inherited from the listener, as the core does for
+        // its own (Linux: the child is a clone of the listener).
+        let mut entry = Entry::new(Proto::Tcp(child), flags & libc::SOCK_NONBLOCK != 0);
+        entry.reuse_addr = e.reuse_addr;
+        entry.opts = e.opts;
+        let fd = self.table.alloc(entry)?;
         Ok((fd, peer))
     }
 
@@ -254,9 +256,13 @@ impl Sockets {
         Ok(())
     }
 
-    /// `close`.
+    /// `close`. With `SO_LINGER` on and a zero timeout a TCP connection is
+    /// reset instead of finished (Linux, socket(7)); a nonzero linger time
+    /// is the blocking layer's to wait for.
     pub fn close(&mut self, stack: &mut Stack, fd: i32, now: Instant) -> Result<(), Errno> {
-        match self.table.remove(fd)?.proto {
+        let e = self.table.remove(fd)?;
+        match e.proto {
+            Proto::Tcp(h) if e.opts.linger_on && e.opts.linger_secs == 0 => stack.tcp_abort(h, now),
             Proto::Tcp(h) => stack.tcp_close(h, now),
             Proto::Udp(h) => stack.udp_close(h),
         }
@@ -313,7 +319,7 @@ impl Sockets {
                 }
                 err
             }
-            Proto::Udp(_) => None,
+            Proto::Udp(h) => stack.udp_take_error(h).map(crate::errno::from_unreachable),
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::errno::Errno;
 use wolfip_core::config::env_or;
-use wolfip_core::{TcpHandle, UdpHandle};
+use wolfip_core::{CongestionAlgorithm, TcpHandle, UdpHandle};
 
 /// Descriptors in the table. Zephyr: `ZVFS_OPEN_MAX`.
 pub const FD_MAX: usize = env_or(option_env!("WOLFIP_FD_MAX"), 32);
@@ -51,6 +51,71 @@ pub struct Entry {
     pub connect_failed_reported: bool,
     /// `listen` was called.
     pub listening: bool,
+    /// The socket options kept by the descriptor (`setsockopt`).
+    pub opts: SockOpts,
+}
+
+/// Socket options as a descriptor remembers them: those the core does not
+/// keep, or keeps without a getter, so `getsockopt` can read them back.
+/// An accepted descriptor starts with its listener's (Linux inherits them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SockOpts {
+    /// `SO_LINGER`'s `l_onoff`.
+    pub linger_on: bool,
+    /// `SO_LINGER`'s `l_linger`, seconds (kept while `l_onoff` is 0, as
+    /// Linux does).
+    pub linger_secs: i32,
+    /// `SO_KEEPALIVE`.
+    pub keepalive: bool,
+    /// `TCP_KEEPIDLE`, seconds.
+    pub keep_idle: u16,
+    /// `TCP_KEEPINTVL`, seconds.
+    pub keep_intvl: u16,
+    /// `TCP_KEEPCNT`.
+    pub keep_cnt: u8,
+    /// `TCP_NODELAY`.
+    pub nodelay: bool,
+    /// `IP_TTL` set by the user; 0: the default.
+    pub ttl: u8,
+    /// `IP_TOS`.
+    pub tos: u8,
+    /// `TCP_MAXSEG` set by the user; 0: none.
+    pub maxseg: u16,
+    /// `SO_RCVBUF` as read back (twice the size set); 0: the default.
+    pub rcvbuf: u32,
+    /// `SO_SNDBUF` as read back (twice the size set); 0: the default.
+    pub sndbuf: u32,
+    /// `TCP_USER_TIMEOUT`, milliseconds; 0: off.
+    pub user_timeout_ms: u32,
+    /// `SO_RCVTIMEO`, microseconds; 0: wait forever (for the blocking
+    /// layer).
+    pub rcvtimeo_us: u64,
+    /// `SO_SNDTIMEO`, microseconds; 0: wait forever.
+    pub sndtimeo_us: u64,
+    /// `TCP_CONGESTION`.
+    pub congestion: CongestionAlgorithm,
+}
+
+impl SockOpts {
+    /// A fresh socket's options (Linux's defaults; the core's CUBIC).
+    pub const DEFAULT: SockOpts = SockOpts {
+        linger_on: false,
+        linger_secs: 0,
+        keepalive: false,
+        keep_idle: 7200,
+        keep_intvl: 75,
+        keep_cnt: 9,
+        nodelay: false,
+        ttl: 0,
+        tos: 0,
+        maxseg: 0,
+        rcvbuf: 0,
+        sndbuf: 0,
+        user_timeout_ms: 0,
+        rcvtimeo_us: 0,
+        sndtimeo_us: 0,
+        congestion: CongestionAlgorithm::Cubic,
+    };
 }
 
 impl Entry {
@@ -65,6 +130,7 @@ impl Entry {
             connecting: false,
             connect_failed_reported: false,
             listening: false,
+            opts: SockOpts::DEFAULT,
         }
     }
 }

@@ -567,4 +567,10 @@ impl Stack {
         s.ttl = ttl.max(1);
         Ok(())
     }
+
+    /// Takes the pending ICMP error of a connected socket (`SO_ERROR`
+    /// consumes it, as on Linux).
+    pub fn udp_take_error(&mut self, h: UdpHandle) -> Option<DstUnreachable> {
+        self.udp.get(h).and_then(|s| s.error.take())
+    }
 }
