@@ -5,11 +5,12 @@
 //! (`shared/reference/linux-errno.md`), the typed errors of the core being
 //! mapped to errno in exactly one place ([`errno`]).
 //!
-//! Status: the non-blocking calls over a [`wolfip_core::Stack`] ([`ops`]).
-//! Socket options: [`options`].
-//! Still to come (issue 4): blocking calls with timeouts, poll/select, the
-//! hosted service thread, the C ABI (`wolfip_*`
-//! functions, `libwolfip_bsd.a`, headers) and the C conformance suite.
+//! Status: the non-blocking calls over a [`wolfip_core::Stack`] ([`ops`]),
+//! `poll` readiness per descriptor ([`poll`]) and the socket options
+//! ([`options`]). Still to come (issue 4): blocking calls with timeouts,
+//! poll/select over many descriptors, the hosted service thread, the C ABI
+//! (`wolfip_*` functions, `libwolfip_bsd.a`, headers) and the C conformance
+//! suite.
 
 pub mod errno;
 pub mod ops;
