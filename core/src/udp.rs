@@ -511,11 +511,34 @@ impl Stack {
         h: UdpHandle,
         buf: &mut [u8],
     ) -> Result<(usize, UdpMeta), UdpRecvError> {
+        self.udp_read(h, buf, false)
+    }
+
+    /// Copies the oldest received datagram without taking it (`MSG_PEEK`).
+    pub fn udp_peek_from(
+        &mut self,
+        h: UdpHandle,
+        buf: &mut [u8],
+    ) -> Result<(usize, UdpMeta), UdpRecvError> {
+        self.udp_read(h, buf, true)
+    }
+
+    fn udp_read(
+        &mut self,
+        h: UdpHandle,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<(usize, UdpMeta), UdpRecvError> {
         let s = self.udp.get(h).ok_or(UdpRecvError::BadHandle)?;
         if let Some(e) = s.error.take() {
             return Err(UdpRecvError::Unreachable(e));
         }
-        let (meta, data) = s.rx.pop().ok_or(UdpRecvError::WouldBlock)?;
+        let (meta, data) = if peek {
+            let (m, d) = s.rx.peek().ok_or(UdpRecvError::WouldBlock)?;
+            (*m, d)
+        } else {
+            s.rx.pop().ok_or(UdpRecvError::WouldBlock)?
+        };
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok((

@@ -377,6 +377,22 @@ impl Stack {
     /// Reads received data. `Ok(0)` means the peer closed its side (end of
     /// stream) and everything was read.
     pub fn tcp_recv(&mut self, h: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpRecvError> {
+        self.tcp_read(h, buf, false)
+    }
+
+    /// Copies received data without consuming it (`MSG_PEEK`): the next
+    /// read returns the same bytes. End of stream and errors are reported
+    /// as by [`Stack::tcp_recv`].
+    pub fn tcp_peek(&mut self, h: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpRecvError> {
+        self.tcp_read(h, buf, true)
+    }
+
+    fn tcp_read(
+        &mut self,
+        h: TcpHandle,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<usize, TcpRecvError> {
         let s = self.tcp.get(h).ok_or(TcpRecvError::BadHandle)?;
         let Some(t) = s.tcb.as_ref() else {
             return Err(match s.error.take() {
@@ -384,7 +400,11 @@ impl Stack {
                 None => TcpRecvError::NotConnected,
             });
         };
-        let n = s.rx.dequeue_slice(buf);
+        let n = if peek {
+            s.rx.peek(0, buf)
+        } else {
+            s.rx.dequeue_slice(buf)
+        };
         if n > 0 {
             return Ok(n);
         }
