@@ -18,6 +18,7 @@ mod clock;
 pub mod netns;
 mod platform;
 mod sys;
+mod wake;
 
 use std::fs::OpenOptions;
 use std::io;
@@ -29,6 +30,7 @@ use wolfip_core::time::Instant;
 
 pub use clock::{to_std, Clock};
 pub use platform::{catch_termination, terminating, OsEntropy};
+pub use wake::{poll_host, wait_readable_any, Waker};
 
 /// The clone device through which TAP interfaces are created or attached.
 pub const TUN_PATH: &str = "/dev/net/tun";

@@ -273,3 +273,30 @@ pub(crate) fn on_termination() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// poll(2) over `fds` (their `revents` are filled), with a timeout in
+/// milliseconds (-1: forever); `EINTR` counts as "nothing ready".
+pub(crate) fn poll_many(fds: &mut [libc::pollfd], ms: libc::c_int) -> io::Result<usize> {
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()`
+    // `pollfd`s; the kernel writes only their `revents`.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if rc < 0 {
+        let err = last_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(err);
+    }
+    Ok(rc as usize)
+}
+
+/// A new non-blocking, close-on-exec eventfd with a zero counter.
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(last_error());
+    }
+    // SAFETY: `fd` was just returned by eventfd and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
