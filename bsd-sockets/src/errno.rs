@@ -68,6 +68,13 @@ errnos!(
     EFAULT,
     EINTR,
     ENOENT,
+    ENOMEM,
+    EIO,
+    ENODEV,
+    EPERM,
+    EEXIST,
+    ENETDOWN,
+    ENOTSUP,
 );
 
 impl fmt::Debug for Errno {

@@ -12,7 +12,15 @@
 //! (`wolfip_*` functions, `libwolfip_bsd.a`, headers) and the C conformance
 //! suite.
 
+#![deny(unsafe_code)]
+
+pub mod engine;
 pub mod errno;
+#[cfg(feature = "hosted")]
+#[allow(unsafe_code)]
+pub mod ffi;
+#[cfg(feature = "hosted")]
+pub mod hosted;
 pub mod ops;
 pub mod options;
 pub mod poll;

@@ -14,6 +14,17 @@ pub struct Sockets {
     pub table: FdTable,
 }
 
+/// What a read returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes copied into the buffer; 0 on TCP is the end of the stream.
+    pub len: usize,
+    /// A datagram's whole length (more than `len` when it was truncated).
+    pub full_len: usize,
+    /// The sender of a datagram.
+    pub from: Option<SocketAddrV4>,
+}
+
 /// `SOCK_NONBLOCK` and `SOCK_CLOEXEC` may be or'ed into the type.
 const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
@@ -190,28 +201,60 @@ impl Sockets {
         fd: i32,
         buf: &mut [u8],
     ) -> Result<(usize, Option<SocketAddrV4>), Errno> {
+        self.recv_with(stack, fd, buf, false)
+            .map(|r| (r.len, r.from))
+    }
+
+    /// `recvfrom` with `MSG_PEEK` (`peek`: the data stays queued); also
+    /// gives a datagram's full length (`MSG_TRUNC`).
+    pub fn recv_with(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<Received, Errno> {
         let e = *self.table.get(fd)?;
+        let eof = Received {
+            len: 0,
+            full_len: 0,
+            from: None,
+        };
         match e.proto {
             Proto::Tcp(h) => {
                 if e.listening {
                     return Err(Errno::ENOTCONN);
                 }
                 if e.shut_rd {
-                    return Ok((0, None));
+                    return Ok(eof);
                 }
-                stack
-                    .tcp_recv(h, buf)
-                    .map(|n| (n, None))
-                    .map_err(Errno::from)
+                let r = if peek {
+                    stack.tcp_peek(h, buf)
+                } else {
+                    stack.tcp_recv(h, buf)
+                };
+                r.map(|n| Received {
+                    len: n,
+                    full_len: n,
+                    from: None,
+                })
+                .map_err(Errno::from)
             }
             Proto::Udp(h) => {
-                if e.shut_rd {
-                    return Ok((0, None));
+                if e.shut_rd && !stack.udp_has_datagram(h) {
+                    return Ok(eof);
                 }
-                stack
-                    .udp_recv_from(h, buf)
-                    .map(|(n, m)| (n, Some(m.from)))
-                    .map_err(Errno::from)
+                let r = if peek {
+                    stack.udp_peek_from(h, buf)
+                } else {
+                    stack.udp_recv_from(h, buf)
+                };
+                r.map(|(n, m)| Received {
+                    len: n,
+                    full_len: m.len,
+                    from: Some(m.from),
+                })
+                .map_err(Errno::from)
             }
         }
     }
@@ -260,13 +303,19 @@ impl Sockets {
     /// reset instead of finished (Linux, socket(7)); a nonzero linger time
     /// is the blocking layer's to wait for.
     pub fn close(&mut self, stack: &mut Stack, fd: i32, now: Instant) -> Result<(), Errno> {
-        let e = self.table.remove(fd)?;
+        if let Some(e) = self.table.remove(fd)? {
+            Self::release(stack, e, now);
+        }
+        Ok(())
+    }
+
+    /// Closes the protocol socket of a freed descriptor.
+    pub fn release(stack: &mut Stack, e: Entry, now: Instant) {
         match e.proto {
             Proto::Tcp(h) if e.opts.linger_on && e.opts.linger_secs == 0 => stack.tcp_abort(h, now),
             Proto::Tcp(h) => stack.tcp_close(h, now),
             Proto::Udp(h) => stack.udp_close(h),
         }
-        Ok(())
     }
 
     /// `getsockname`: 0.0.0.0:0 while unbound (Linux).

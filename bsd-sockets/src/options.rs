@@ -31,6 +31,7 @@
 use crate::errno::Errno;
 use crate::ops::Sockets;
 use crate::table::{Entry, Proto};
+use core::mem::{offset_of, size_of};
 use wolfip_core::config::{IP_TTL, TCP_RX_BUFFER, TCP_TX_BUFFER, UDP_RX_BUFFER, UDP_TX_BUFFER};
 use wolfip_core::{CongestionAlgorithm, Duration, Keepalive, Stack, TcpState};
 
@@ -85,21 +86,25 @@ fn get_ip_int(value: &[u8]) -> Result<i32, Errno> {
 /// A `struct timeval` option as microseconds (0: no timeout). `EINVAL`
 /// when short, `EDOM` for `tv_usec` outside 0..1_000_000; a negative
 /// `tv_sec` means no timeout (Linux's `sock_set_timeout`).
-// time_t and suseconds_t are i32 on some targets: the conversions are not
-// useless everywhere.
-#[allow(clippy::useless_conversion)]
 fn get_timeout(value: &[u8]) -> Result<u64, Errno> {
     if value.len() < TIMEVAL {
         return Err(Errno::EINVAL);
     }
-    // SAFETY: timeval is plain integers, valid for any bit pattern, and
-    // `value` holds at least its size; read_unaligned needs no alignment.
-    let tv: libc::timeval = unsafe { core::ptr::read_unaligned(value.as_ptr().cast()) };
-    let usec = i64::from(tv.tv_usec);
+    let tv_sec = field(
+        value,
+        offset_of!(libc::timeval, tv_sec),
+        size_of::<libc::time_t>(),
+    );
+    let tv_usec = field(
+        value,
+        offset_of!(libc::timeval, tv_usec),
+        size_of::<libc::suseconds_t>(),
+    );
+    let usec = tv_usec;
     if !(0..1_000_000).contains(&usec) {
         return Err(Errno::EDOM);
     }
-    let sec = i64::from(tv.tv_sec);
+    let sec = tv_sec;
     if sec < 0 {
         return Ok(0);
     }
@@ -109,14 +114,41 @@ fn get_timeout(value: &[u8]) -> Result<u64, Errno> {
 }
 
 fn put_timeout(out: &mut [u8], us: u64) -> usize {
-    // SAFETY: an all-zero timeval is valid (it may have padding fields).
-    let mut tv: libc::timeval = unsafe { core::mem::zeroed() };
-    tv.tv_sec = (us / 1_000_000).try_into().unwrap_or(libc::time_t::MAX);
-    tv.tv_usec = (us % 1_000_000) as libc::suseconds_t;
-    // SAFETY: timeval is plain integers; viewing it as bytes is sound.
-    let bytes =
-        unsafe { core::slice::from_raw_parts((&tv as *const libc::timeval).cast::<u8>(), TIMEVAL) };
-    put(out, bytes)
+    let mut tv = [0u8; TIMEVAL];
+    let sec = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
+    set_field(
+        &mut tv,
+        offset_of!(libc::timeval, tv_sec),
+        size_of::<libc::time_t>(),
+        sec,
+    );
+    set_field(
+        &mut tv,
+        offset_of!(libc::timeval, tv_usec),
+        size_of::<libc::suseconds_t>(),
+        (us % 1_000_000) as i64,
+    );
+    put(out, &tv)
+}
+
+/// A native-endian signed integer of `size` bytes (4 or 8) at `off`.
+fn field(b: &[u8], off: usize, size: usize) -> i64 {
+    match b.get(off..off + size) {
+        Some(&[a, b, c, d]) => i64::from(i32::from_ne_bytes([a, b, c, d])),
+        Some(&[a, b, c, d, e, f, g, h]) => i64::from_ne_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
+    }
+}
+
+/// Stores `v` as a native-endian integer of `size` bytes (4 or 8) at `off`.
+fn set_field(b: &mut [u8], off: usize, size: usize, v: i64) {
+    if let Some(dst) = b.get_mut(off..off + size) {
+        if size == 4 {
+            dst.copy_from_slice(&(v.clamp(i32::MIN.into(), i32::MAX.into()) as i32).to_ne_bytes());
+        } else if size == 8 {
+            dst.copy_from_slice(&v.to_ne_bytes());
+        }
+    }
 }
 
 fn put_linger(out: &mut [u8], on: bool, secs: i32) -> usize {

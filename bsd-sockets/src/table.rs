@@ -10,7 +10,10 @@ use wolfip_core::{CongestionAlgorithm, TcpHandle, UdpHandle};
 pub const FD_MAX: usize = env_or(option_env!("WOLFIP_FD_MAX"), 32);
 /// The number of the first descriptor (hosted builds keep ours above the
 /// host's usual range, so both can be told apart).
-pub const FD_BASE: i32 = env_or(option_env!("WOLFIP_FD_BASE"), 1000) as i32;
+pub const FD_BASE: i32 = env_or(option_env!("WOLFIP_FD_BASE"), 512) as i32;
+/// Descriptors one `poll` call may watch (Zephyr: `ZVFS_POLL_MAX`); more is
+/// `EINVAL`, as Linux answers past `RLIMIT_NOFILE`.
+pub const POLL_MAX: usize = env_or(option_env!("WOLFIP_POLL_MAX"), 64);
 
 const _: () = assert!(
     FD_MAX >= 1 && FD_MAX <= 65536,
@@ -19,6 +22,16 @@ const _: () = assert!(
 const _: () = assert!(
     FD_BASE >= 3 && FD_BASE as usize + FD_MAX < i32::MAX as usize,
     "WOLFIP_FD_BASE out of range"
+);
+// select(2) works on fd_sets of FD_SETSIZE (1024) bits: every descriptor of
+// ours must fit in one.
+const _: () = assert!(
+    FD_BASE as usize + FD_MAX <= 1024,
+    "WOLFIP_FD_BASE + WOLFIP_FD_MAX must be <= 1024 (FD_SETSIZE)"
+);
+const _: () = assert!(
+    POLL_MAX >= 1 && POLL_MAX <= 4096,
+    "WOLFIP_POLL_MAX must be 1..=4096"
 );
 
 /// The protocol socket behind a descriptor.
@@ -53,6 +66,12 @@ pub struct Entry {
     pub listening: bool,
     /// The socket options kept by the descriptor (`setsockopt`).
     pub opts: SockOpts,
+    /// Calls blocked on this descriptor right now.
+    pub busy: u16,
+    /// `close` was called while calls were blocked on the descriptor: as on
+    /// Linux they are not woken; the socket is closed when the last one
+    /// returns, and meanwhile the descriptor is `EBADF` for new calls.
+    pub closing: bool,
 }
 
 /// Socket options as a descriptor remembers them: those the core does not
@@ -131,6 +150,8 @@ impl Entry {
             connect_failed_reported: false,
             listening: false,
             opts: SockOpts::DEFAULT,
+            busy: 0,
+            closing: false,
         }
     }
 }
@@ -184,16 +205,44 @@ impl FdTable {
 
     /// The entry of an open descriptor; EBADF otherwise.
     pub fn get(&mut self, fd: i32) -> Result<&mut Entry, Errno> {
-        Self::index(fd)
-            .and_then(|i| self.slots[i].as_mut())
-            .ok_or(Errno::EBADF)
+        self.slot(fd).filter(|e| !e.closing).ok_or(Errno::EBADF)
     }
 
-    /// Frees `fd`, returning its entry; EBADF if it was not open.
-    pub fn remove(&mut self, fd: i32) -> Result<Entry, Errno> {
-        Self::index(fd)
-            .and_then(|i| self.slots[i].take())
-            .ok_or(Errno::EBADF)
+    /// The entry in `fd`'s slot, also while it is closing.
+    pub fn slot(&mut self, fd: i32) -> Option<&mut Entry> {
+        Self::index(fd).and_then(|i| self.slots[i].as_mut())
+    }
+
+    /// Frees `fd`, returning its entry for the protocol socket to be
+    /// closed; EBADF if it was not open. While calls are blocked on it the
+    /// slot is only marked closing and `Ok(None)` returned: the last
+    /// [`FdTable::leave`] hands the entry back.
+    pub fn remove(&mut self, fd: i32) -> Result<Option<Entry>, Errno> {
+        let e = self.get(fd)?;
+        if e.busy > 0 {
+            e.closing = true;
+            return Ok(None);
+        }
+        Ok(Self::index(fd).and_then(|i| self.slots[i].take()))
+    }
+
+    /// A call starts blocking on `fd`.
+    pub fn enter(&mut self, fd: i32) -> Result<(), Errno> {
+        let e = self.get(fd)?;
+        e.busy = e.busy.checked_add(1).ok_or(Errno::EMFILE)?;
+        Ok(())
+    }
+
+    /// A blocked call on `fd` returns; if `close` came meanwhile and this
+    /// was the last one, the slot is freed and its entry returned for the
+    /// protocol socket to be closed.
+    pub fn leave(&mut self, fd: i32) -> Option<Entry> {
+        let e = self.slot(fd)?;
+        e.busy = e.busy.saturating_sub(1);
+        if e.busy == 0 && e.closing {
+            return Self::index(fd).and_then(|i| self.slots[i].take());
+        }
+        None
     }
 
     /// Open descriptors.

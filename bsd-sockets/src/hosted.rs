@@ -1,0 +1,370 @@
+//! The hosted (Linux) port: one process-wide stack behind one
+//! [`Mutex`], a service thread that drives the TAP devices and the timers,
+//! and a [`Condvar`] on which blocked callers sleep.
+//!
+//! Two ways to run it:
+//! * [`init`]: the service thread reads the TAP devices attached with
+//!   [`tap_attach`], runs the timers by the monotonic clock and wakes the
+//!   waiting callers.
+//! * [`init_driven`]: no thread; the application drives the stack as an
+//!   embedded port would (registered drivers, [`input`], [`service`] with
+//!   its own time). This is the bare-metal/RTOS contract of
+//!   `docs/porting.md`, runnable on a host.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+
+use crate::engine::{Engine, Port};
+use crate::errno::Errno;
+use crate::ops::Sockets;
+use wolfip_core::phy::Device;
+use wolfip_core::rand::EntropySource;
+use wolfip_core::time::earliest;
+use wolfip_core::wire::EthernetAddress;
+use wolfip_core::{IfaceConfig, IfaceId, Instant, Ipv4Addr, Ipv4Cidr, Stack};
+use wolfip_tap::{Clock, OsEntropy, TapDevice, Waker};
+
+/// A driver as an embedded port registers it: frames out through the
+/// device, frames in through [`input`].
+pub type Driver = Box<dyn Device + Send>;
+
+/// How the stack is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// By the service thread, on the monotonic clock.
+    Threaded,
+    /// By the application's calls to [`service`], on its time.
+    Driven,
+}
+
+struct Inner {
+    stack: Box<Stack>,
+    sockets: Sockets,
+    taps: Vec<(IfaceId, TapDevice)>,
+    drivers: Vec<(IfaceId, Driver)>,
+}
+
+impl Inner {
+    /// Hands queued frames to every device and processes the loopback
+    /// queue.
+    fn egress(&mut self, now: Instant) {
+        self.stack.dispatch(now);
+        for (id, dev) in self.taps.iter_mut() {
+            self.stack.transmit(now, *id, dev);
+        }
+        for (id, dev) in self.drivers.iter_mut() {
+            self.stack.transmit(now, *id, dev.as_mut());
+        }
+    }
+}
+
+/// The hosted [`Port`].
+pub struct Hosted {
+    mode: Mode,
+    inner: Mutex<Inner>,
+    epoch: AtomicU32,
+    sleepers: (Mutex<()>, Condvar),
+    service_waker: Waker,
+    clock: Clock,
+    driven_now: AtomicU64,
+}
+
+impl core::fmt::Debug for Hosted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hosted").field("mode", &self.mode).finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic under the lock (a bug) must not turn every later call into
+    // another panic: the state is still consistent between calls.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hosted {
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        lock(&self.inner)
+    }
+
+    /// The mode chosen at start-up.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn wake_waiters(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let _g = lock(&self.sleepers.0);
+        self.sleepers.1.notify_all();
+    }
+
+    /// One turn of the service thread: read the TAPs, run the timers,
+    /// transmit; returns the next deadline.
+    fn turn(&self) -> Option<Instant> {
+        let mut g = self.inner();
+        let inner = &mut *g;
+        let now = self.now();
+        let mut next = None;
+        for (id, dev) in inner.taps.iter_mut() {
+            next = earliest(next, inner.stack.poll(now, *id, dev));
+        }
+        inner.egress(now);
+        next = earliest(next, inner.stack.poll_at(now));
+        drop(g);
+        self.wake_waiters();
+        next
+    }
+
+    fn serve_forever(&self) {
+        let mut fds = Vec::with_capacity(wolfip_core::config::INTERFACES + 1);
+        loop {
+            let next = self.turn();
+            fds.clear();
+            fds.push(std::os::fd::AsRawFd::as_raw_fd(&self.service_waker.as_fd()));
+            fds.extend(
+                self.inner()
+                    .taps
+                    .iter()
+                    .map(|(_, t)| std::os::fd::AsRawFd::as_raw_fd(t)),
+            );
+            let timeout = next.map(|t| self.clock.until(t));
+            if timeout.is_none_or(|t| !t.is_zero()) {
+                let _ = wolfip_tap::wait_readable_any(&fds, timeout);
+            }
+            self.service_waker.drain();
+        }
+    }
+}
+
+use std::os::fd::AsFd;
+
+impl Port for Hosted {
+    fn with<R>(&self, f: impl FnOnce(&mut Stack, &mut Sockets, Instant) -> R) -> R {
+        let mut g = self.inner();
+        let inner = &mut *g;
+        let now = self.now();
+        let r = f(&mut inner.stack, &mut inner.sockets, now);
+        inner.egress(now);
+        r
+    }
+
+    fn now(&self) -> Instant {
+        match self.mode {
+            Mode::Threaded => self.clock.now(),
+            Mode::Driven => Instant::from_micros(self.driven_now.load(Ordering::SeqCst)),
+        }
+    }
+
+    fn epoch(&self) -> u32 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    fn wait(&self, seen: u32, deadline: Option<Instant>) {
+        let mut g = lock(&self.sleepers.0);
+        if self.epoch() != seen {
+            return;
+        }
+        let left = match (self.mode, deadline) {
+            (Mode::Threaded, Some(d)) => Some(self.clock.until(d)),
+            // Driven time only moves in `service`, which wakes everyone.
+            _ => None,
+        };
+        g = match left {
+            Some(t) if t.is_zero() => return,
+            Some(t) => self
+                .sleepers
+                .1
+                .wait_timeout(g, t)
+                .map(|r| r.0)
+                .unwrap_or_else(|e| e.into_inner().0),
+            None => self.sleepers.1.wait(g).unwrap_or_else(|e| e.into_inner()),
+        };
+        drop(g);
+    }
+
+    fn wake(&self) {
+        self.wake_waiters();
+        if self.mode == Mode::Threaded {
+            self.service_waker.notify();
+        }
+    }
+}
+
+static RUNTIME: OnceLock<Engine<Hosted>> = OnceLock::new();
+
+fn build(mode: Mode) -> Result<Engine<Hosted>, Errno> {
+    // The stack is megabytes large and built by value: build it on a
+    // thread with room for it rather than on the caller's stack.
+    let stack = std::thread::Builder::new()
+        .name("wolfip-init".into())
+        .stack_size(64 << 20)
+        .spawn(|| Box::new(Stack::new(&mut OsEntropy)))
+        .map_err(|_| Errno::ENOMEM)?
+        .join()
+        .map_err(|_| Errno::ENOMEM)?;
+    let service_waker = Waker::new().map_err(io_errno)?;
+    Ok(Engine::new(Hosted {
+        mode,
+        inner: Mutex::new(Inner {
+            stack,
+            sockets: Sockets::new(),
+            taps: Vec::new(),
+            drivers: Vec::new(),
+        }),
+        epoch: AtomicU32::new(0),
+        sleepers: (Mutex::new(()), Condvar::new()),
+        service_waker,
+        clock: Clock::new(),
+        driven_now: AtomicU64::new(0),
+    }))
+}
+
+fn start(mode: Mode) -> Result<&'static Engine<Hosted>, Errno> {
+    static START: Mutex<()> = Mutex::new(());
+    let _g = lock(&START);
+    if let Some(e) = RUNTIME.get() {
+        return Ok(e);
+    }
+    let engine = build(mode)?;
+    let _ = RUNTIME.set(engine);
+    let engine = RUNTIME.get().ok_or(Errno::ENOMEM)?;
+    if mode == Mode::Threaded {
+        std::thread::Builder::new()
+            .name("wolfip-service".into())
+            .spawn(|| {
+                if let Some(e) = RUNTIME.get() {
+                    e.port().serve_forever();
+                }
+            })
+            .map_err(|_| Errno::EAGAIN)?;
+    }
+    Ok(engine)
+}
+
+/// Brings the stack up with its service thread (loopback 127.0.0.1/8 is
+/// ready at once). Calling it again, or after [`init_driven`], returns the
+/// running stack.
+pub fn init() -> Result<&'static Engine<Hosted>, Errno> {
+    start(Mode::Threaded)
+}
+
+/// Brings the stack up without a service thread: the application feeds
+/// frames with [`input`] and time with [`service`], as on an embedded
+/// port.
+pub fn init_driven() -> Result<&'static Engine<Hosted>, Errno> {
+    start(Mode::Driven)
+}
+
+/// The running stack, started with [`init`] if nobody did.
+pub fn engine() -> Result<&'static Engine<Hosted>, Errno> {
+    match RUNTIME.get() {
+        Some(e) => Ok(e),
+        None => init(),
+    }
+}
+
+/// An I/O error as errno.
+pub fn io_errno(e: std::io::Error) -> Errno {
+    Errno(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn random_mac() -> EthernetAddress {
+    let mut b = [0u8; 6];
+    OsEntropy.fill_bytes(&mut b);
+    // Locally administered, unicast.
+    b[0] = (b[0] & 0xfe) | 0x02;
+    EthernetAddress(b)
+}
+
+fn configure(
+    stack: &mut Stack,
+    id: IfaceId,
+    cidr: Option<Ipv4Cidr>,
+    gateway: Option<Ipv4Addr>,
+) -> Result<(), Errno> {
+    stack.set_ipv4(id, cidr).map_err(|_| Errno::EINVAL)?;
+    if let Some(gw) = gateway {
+        let _ = id;
+        stack
+            .set_default_gateway(gw)
+            .map_err(|_| Errno::ENETUNREACH)?;
+    }
+    Ok(())
+}
+
+/// Attaches the TAP interface `ifname` (created if it does not exist, set
+/// up) with address `cidr` and, if given, a default gateway; returns the
+/// interface.
+pub fn tap_attach(
+    ifname: &str,
+    cidr: Ipv4Cidr,
+    gateway: Option<Ipv4Addr>,
+) -> Result<IfaceId, Errno> {
+    let e = engine()?;
+    let tap = TapDevice::open(ifname).map_err(io_errno)?;
+    tap.set_up().map_err(io_errno)?;
+    let id = {
+        let mut g = e.port().inner();
+        let id = g
+            .stack
+            .add_interface(IfaceConfig::ethernet(random_mac()))
+            .map_err(|_| Errno::ENOBUFS)?;
+        if let Err(err) = configure(&mut g.stack, id, Some(cidr), gateway) {
+            let _ = g.stack.remove_interface(id);
+            return Err(err);
+        }
+        g.taps.push((id, tap));
+        id
+    };
+    e.port().wake();
+    Ok(id)
+}
+
+/// Registers a driver (embedded bring-up): frames the stack sends go to
+/// `dev.transmit`; received frames are handed in with [`input`].
+pub fn driver_register(dev: Driver, mac: EthernetAddress, mtu: usize) -> Result<IfaceId, Errno> {
+    let e = engine()?;
+    let mut g = e.port().inner();
+    let mut cfg = IfaceConfig::ethernet(mac);
+    if mtu != 0 {
+        cfg.mtu = mtu;
+    }
+    let id = g.stack.add_interface(cfg).map_err(|err| match err {
+        wolfip_core::IfaceError::TableFull => Errno::ENOBUFS,
+        _ => Errno::EINVAL,
+    })?;
+    g.drivers.push((id, dev));
+    Ok(id)
+}
+
+/// Sets the address (and default gateway) of an interface.
+pub fn if_config(
+    id: IfaceId,
+    cidr: Option<Ipv4Cidr>,
+    gateway: Option<Ipv4Addr>,
+) -> Result<(), Errno> {
+    let e = engine()?;
+    let r = configure(&mut e.port().inner().stack, id, cidr, gateway);
+    e.port().wake();
+    r
+}
+
+/// A frame received by a registered driver.
+pub fn input(id: IfaceId, frame: &[u8]) -> Result<(), Errno> {
+    let e = engine()?;
+    e.port().with(|stack, _, now| stack.receive(now, id, frame));
+    e.port().wake_waiters();
+    Ok(())
+}
+
+/// Runs the timers at `now` (driven mode: the application's time; in the
+/// threaded mode the clock's) and transmits; returns when the stack next
+/// needs to run.
+pub fn service(now: Instant) -> Result<Option<Instant>, Errno> {
+    let e = engine()?;
+    let p = e.port();
+    if p.mode == Mode::Driven {
+        p.driven_now.fetch_max(now.total_micros(), Ordering::SeqCst);
+    }
+    let next = p.turn();
+    Ok(next)
+}
