@@ -198,6 +198,53 @@ impl<P: Port> Engine<P> {
         r
     }
 
+    /// `socket`.
+    pub fn socket(&self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno> {
+        self.call(|stack, s, _| s.socket(stack, domain, ty, protocol))
+    }
+
+    /// `bind`.
+    pub fn bind(&self, fd: i32, addr: SocketAddrV4) -> Result<(), Errno> {
+        self.call(|stack, s, _| s.bind(stack, fd, addr))
+    }
+
+    /// `listen`.
+    pub fn listen(&self, fd: i32, backlog: i32) -> Result<(), Errno> {
+        self.call(|stack, s, _| s.listen(stack, fd, backlog))
+    }
+
+    /// `shutdown`: wakes calls blocked on `fd` (an accept then fails with
+    /// `EINVAL`, a recv returns 0, as on Linux).
+    pub fn shutdown(&self, fd: i32, how: i32) -> Result<(), Errno> {
+        self.call(|stack, s, _| s.shutdown(stack, fd, how))
+    }
+
+    /// `setsockopt` with the value as bytes.
+    pub fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
+        self.call(|stack, s, _| s.setsockopt(stack, fd, level, name, value))
+    }
+
+    /// `getsockopt` into `out`; returns the bytes written.
+    pub fn getsockopt(
+        &self,
+        fd: i32,
+        level: i32,
+        name: i32,
+        out: &mut [u8],
+    ) -> Result<usize, Errno> {
+        self.call(|stack, s, _| s.getsockopt(stack, fd, level, name, out))
+    }
+
+    /// `getsockname`.
+    pub fn getsockname(&self, fd: i32) -> Result<SocketAddrV4, Errno> {
+        self.call(|stack, s, _| s.getsockname(stack, fd))
+    }
+
+    /// `getpeername`.
+    pub fn getpeername(&self, fd: i32) -> Result<SocketAddrV4, Errno> {
+        self.call(|stack, s, _| s.getpeername(stack, fd))
+    }
+
     /// `accept4`.
     pub fn accept(&self, fd: i32, flags: i32) -> Result<(i32, SocketAddrV4), Errno> {
         self.blocking(fd, Dir::Recv, false, |stack, s, _| {
