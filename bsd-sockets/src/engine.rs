@@ -319,12 +319,10 @@ impl<P: Port> Engine<P> {
         let stream = self
             .port
             .with(|_, s, _| s.table.get(fd).map(|e| matches!(e.proto, Proto::Tcp(_))))?;
-        if flags.oob {
-            return Err(if stream {
-                Errno::EINVAL
-            } else {
-                Errno::EOPNOTSUPP
-            });
+        // No urgent data is ever kept: Linux's answer for a stream without
+        // any; a datagram socket ignores the flag.
+        if flags.oob && stream {
+            return Err(Errno::EINVAL);
         }
         let want_all = flags.waitall && stream && !buf.is_empty();
         let mut got = 0;

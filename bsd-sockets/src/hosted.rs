@@ -22,7 +22,7 @@ use wolfip_core::rand::EntropySource;
 use wolfip_core::time::earliest;
 use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{IfaceConfig, IfaceId, Instant, Ipv4Addr, Ipv4Cidr, Stack};
-use wolfip_tap::{Clock, OsEntropy, TapDevice, Waker};
+use wolfip_tap::{preserve_errno, Clock, OsEntropy, TapDevice, Waker};
 
 /// A driver as an embedded port registers it: frames out through the
 /// device, frames in through [`input`].
@@ -139,12 +139,16 @@ use std::os::fd::AsFd;
 
 impl Port for Hosted {
     fn with<R>(&self, f: impl FnOnce(&mut Stack, &mut Sockets, Instant) -> R) -> R {
-        let mut g = self.inner();
-        let inner = &mut *g;
-        let now = self.now();
-        let r = f(&mut inner.stack, &mut inner.sockets, now);
-        inner.egress(now);
-        r
+        // The system calls made here and in `wait`/`wake` on the caller's
+        // behalf (TAP writes, futex waits) must not change its errno.
+        preserve_errno(|| {
+            let mut g = self.inner();
+            let inner = &mut *g;
+            let now = self.now();
+            let r = f(&mut inner.stack, &mut inner.sockets, now);
+            inner.egress(now);
+            r
+        })
     }
 
     fn now(&self) -> Instant {
@@ -159,6 +163,21 @@ impl Port for Hosted {
     }
 
     fn wait(&self, seen: u32, deadline: Option<Instant>) {
+        preserve_errno(|| self.sleep(seen, deadline));
+    }
+
+    fn wake(&self) {
+        preserve_errno(|| {
+            self.wake_waiters();
+            if self.mode == Mode::Threaded {
+                self.service_waker.notify();
+            }
+        });
+    }
+}
+
+impl Hosted {
+    fn sleep(&self, seen: u32, deadline: Option<Instant>) {
         let mut g = lock(&self.sleepers.0);
         if self.epoch() != seen {
             return;
@@ -179,13 +198,6 @@ impl Port for Hosted {
             None => self.sleepers.1.wait(g).unwrap_or_else(|e| e.into_inner()),
         };
         drop(g);
-    }
-
-    fn wake(&self) {
-        self.wake_waiters();
-        if self.mode == Mode::Threaded {
-            self.service_waker.notify();
-        }
     }
 }
 

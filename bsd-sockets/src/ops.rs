@@ -14,6 +14,18 @@ pub struct Sockets {
     pub table: FdTable,
 }
 
+/// Errors that end a connection (Linux `tcp_done`: both directions shut).
+fn is_connection_error(e: Errno) -> bool {
+    [
+        Errno::ECONNRESET,
+        Errno::ECONNREFUSED,
+        Errno::ETIMEDOUT,
+        Errno::EHOSTUNREACH,
+        Errno::ENETUNREACH,
+    ]
+    .contains(&e)
+}
+
 /// What a read returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Received {
@@ -64,7 +76,9 @@ impl Sockets {
             None => Proto::Tcp(stack.tcp_open()?),
             Some(()) => Proto::Udp(stack.udp_open()?),
         };
-        self.table.alloc(Entry::new(p, nonblock))
+        let mut entry = Entry::new(p, nonblock);
+        entry.cloexec = ty & libc::SOCK_CLOEXEC != 0;
+        self.table.alloc(entry)
     }
 
     /// `bind`.
@@ -116,6 +130,7 @@ impl Sockets {
         // The options are inherited from the listener, as the core does for
         // its own (Linux: the child is a clone of the listener).
         let mut entry = Entry::new(Proto::Tcp(child), flags & libc::SOCK_NONBLOCK != 0);
+        entry.cloexec = flags & libc::SOCK_CLOEXEC != 0;
         entry.reuse_addr = e.reuse_addr;
         entry.opts = e.opts;
         let fd = self.table.alloc(entry)?;
@@ -144,10 +159,12 @@ impl Sockets {
                 match stack.tcp_state(h) {
                     Some(TcpState::Listen) => Err(Errno::EISCONN),
                     Some(TcpState::SynSent | TcpState::SynReceived) => Err(Errno::EALREADY),
+                    Some(TcpState::Closed) | None if e.reset_seen => Err(Errno::EISCONN),
                     Some(TcpState::Closed) | None => {
                         if let Some(err) = stack.tcp_take_error(h) {
                             e.connecting = false;
                             e.connect_failed_reported = true;
+                            e.error_closed = true;
                             return Err(err.into());
                         }
                         if e.connect_failed_reported {
@@ -156,6 +173,7 @@ impl Sockets {
                         }
                         stack.tcp_connect(h, addr, now).map_err(Errno::from)?;
                         e.connecting = true;
+                        e.error_closed = false;
                         Err(Errno::EINPROGRESS)
                     }
                     Some(_) if e.connecting => {
@@ -183,7 +201,11 @@ impl Sockets {
             return Err(Errno::EPIPE);
         }
         match e.proto {
-            Proto::Tcp(h) => stack.tcp_send(h, data).map_err(Errno::from),
+            Proto::Tcp(h) => {
+                let r = stack.tcp_send(h, data).map_err(Errno::from);
+                self.note_reset(fd, &r);
+                r
+            }
             Proto::Udp(h) => {
                 if data.len() > 65507 {
                     return Err(Errno::EMSGSIZE);
@@ -225,7 +247,9 @@ impl Sockets {
                 if e.listening {
                     return Err(Errno::ENOTCONN);
                 }
-                if e.shut_rd {
+                // After SHUT_RD the data already queued is still read
+                // (Linux), then the end of the stream.
+                if e.shut_rd && stack.tcp_recv_queue(h) == 0 {
                     return Ok(eof);
                 }
                 let r = if peek {
@@ -233,12 +257,15 @@ impl Sockets {
                 } else {
                     stack.tcp_recv(h, buf)
                 };
-                r.map(|n| Received {
-                    len: n,
-                    full_len: n,
-                    from: None,
-                })
-                .map_err(Errno::from)
+                let r = r
+                    .map(|n| Received {
+                        len: n,
+                        full_len: n,
+                        from: None,
+                    })
+                    .map_err(Errno::from);
+                self.note_reset(fd, &r);
+                r
             }
             Proto::Udp(h) => {
                 if e.shut_rd && !stack.udp_has_datagram(h) {
@@ -356,12 +383,47 @@ impl Sockets {
         Ok(())
     }
 
+    /// Remembers that a call reported the end of the connection by an
+    /// error (see [`Entry::reset_seen`], [`Entry::error_closed`]).
+    fn note_reset<T>(&mut self, fd: i32, r: &Result<T, Errno>) {
+        let Err(err) = r else { return };
+        if let Ok(e) = self.table.get(fd) {
+            if is_connection_error(*err) {
+                e.error_closed = true;
+            }
+            if *err == Errno::ECONNRESET {
+                e.reset_seen = true;
+            }
+        }
+    }
+
+    /// `fcntl(fd, F_GETFD)`.
+    pub fn get_fd_flags(&mut self, fd: i32) -> Result<i32, Errno> {
+        Ok(if self.table.get(fd)?.cloexec {
+            libc::FD_CLOEXEC
+        } else {
+            0
+        })
+    }
+
+    /// `fcntl(fd, F_SETFD, flags)`.
+    pub fn set_fd_flags(&mut self, fd: i32, flags: i32) -> Result<(), Errno> {
+        self.table.get(fd)?.cloexec = flags & libc::FD_CLOEXEC != 0;
+        Ok(())
+    }
+
     /// `getsockopt(SO_ERROR)`: the pending error, consumed.
     pub fn take_error(&mut self, stack: &mut Stack, fd: i32) -> Result<Option<Errno>, Errno> {
         let e = self.table.get(fd)?;
         Ok(match e.proto {
             Proto::Tcp(h) => {
                 let err = stack.tcp_take_error(h).map(Errno::from);
+                if err == Some(Errno::ECONNRESET) && !e.connecting {
+                    e.reset_seen = true;
+                }
+                if err.is_some_and(is_connection_error) {
+                    e.error_closed = true;
+                }
                 if err.is_some() && e.connecting {
                     e.connecting = false;
                     e.connect_failed_reported = true;

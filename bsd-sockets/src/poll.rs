@@ -2,12 +2,12 @@
 //! `datagram_poll`) and as `shared/reference/linux-errno.md` records it:
 //! a fresh TCP socket is OUT+HUP, a listener IN when a connection waits,
 //! SYN_SENT nothing, a peer FIN IN+OUT+RDHUP, both FINs add HUP, a reset
-//! IN+OUT+ERR+HUP+RDHUP, a refused connect OUT+ERR+HUP.
+//! or a refused connect IN+OUT+ERR+HUP+RDHUP.
 
 use crate::errno::Errno;
 use crate::ops::Sockets;
 use crate::table::Proto;
-use wolfip_core::{Stack, TcpError, TcpState};
+use wolfip_core::{Stack, TcpState};
 
 /// The poll bits, from the target's libc.
 pub const POLLIN: i16 = libc::POLLIN;
@@ -65,9 +65,10 @@ impl Sockets {
                 }
                 let error = stack.tcp_pending_error(h);
                 let closed = matches!(state, Some(TcpState::Closed) | None);
-                // Linux sets both shutdown bits on a reset, none on a
-                // refused connect.
-                let reset = closed && matches!(error, Some(TcpError::Reset | TcpError::BrokenPipe));
+                // Linux shuts both directions when a connection ends by an
+                // error (tcp_done: reset, refused, timed out), and they stay
+                // shut after the error was reported.
+                let reset = closed && (e.reset_seen || e.error_closed || error.is_some());
                 let rcv_shut = e.shut_rd || stack.tcp_peer_closed(h) || reset;
                 let snd_shut = e.shut_wr || stack.tcp_local_closed(h) || reset;
                 if (rcv_shut && snd_shut) || closed {

@@ -50,6 +50,9 @@ pub struct Entry {
     pub proto: Proto,
     /// `O_NONBLOCK`.
     pub nonblock: bool,
+    /// `FD_CLOEXEC` (`SOCK_CLOEXEC`, `F_SETFD`); kept for `F_GETFD`, our
+    /// descriptors never survive an exec anyway.
+    pub cloexec: bool,
     /// `SO_REUSEADDR`.
     pub reuse_addr: bool,
     /// `shutdown(SHUT_RD)` was called.
@@ -64,6 +67,15 @@ pub struct Entry {
     pub connect_failed_reported: bool,
     /// `listen` was called.
     pub listening: bool,
+    /// The connection was reset and a call reported it (the core forgets
+    /// the reset once its error is taken; Linux keeps the socket in a
+    /// "connected, then reset" state: poll IN+OUT+HUP+RDHUP, connect
+    /// EISCONN).
+    pub reset_seen: bool,
+    /// The connection ended with an error (reset, refused, timed out) that
+    /// a call already reported: Linux leaves both directions shut
+    /// (`tcp_done`), so poll still shows IN+OUT+HUP+RDHUP.
+    pub error_closed: bool,
     /// The socket options kept by the descriptor (`setsockopt`).
     pub opts: SockOpts,
     /// Calls blocked on this descriptor right now.
@@ -143,12 +155,15 @@ impl Entry {
         Entry {
             proto,
             nonblock,
+            cloexec: false,
             reuse_addr: false,
             shut_rd: false,
             shut_wr: false,
             connecting: false,
             connect_failed_reported: false,
             listening: false,
+            reset_seen: false,
+            error_closed: false,
             opts: SockOpts::DEFAULT,
             busy: 0,
             closing: false,

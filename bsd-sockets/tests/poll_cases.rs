@@ -34,7 +34,8 @@ fn listener() {
 }
 
 /// SYN_SENT with no answer: no events. A refused non-blocking connect:
-/// OUT+ERR+HUP.
+/// IN+OUT+ERR+HUP+RDHUP (Linux's tcp_done shuts both directions; asked for
+/// POLLOUT alone, the reference's OUT+ERR+HUP).
 #[test]
 fn connecting_and_refused() {
     let mut w = World::new();
@@ -46,7 +47,10 @@ fn connecting_and_refused() {
     let r = w.tcp();
     let _ = w.s.connect(&mut w.stack, r, Some(lo(9)), w.now);
     w.pump();
-    assert_eq!(w.s.revents(&mut w.stack, r), POLLOUT | POLLERR | POLLHUP);
+    assert_eq!(
+        w.s.revents(&mut w.stack, r),
+        POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP
+    );
 }
 
 /// Established: OUT; with data: IN+OUT.

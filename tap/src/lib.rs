@@ -30,7 +30,7 @@ use wolfip_core::time::Instant;
 
 pub use clock::{to_std, Clock};
 pub use platform::{catch_termination, terminating, OsEntropy};
-pub use wake::{poll_host, wait_readable_any, Waker};
+pub use wake::{poll_host, preserve_errno, wait_readable_any, Waker};
 
 /// The clone device through which TAP interfaces are created or attached.
 pub const TUN_PATH: &str = "/dev/net/tun";

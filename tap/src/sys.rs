@@ -300,3 +300,16 @@ pub(crate) fn eventfd() -> io::Result<OwnedFd> {
     // SAFETY: `fd` was just returned by eventfd and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// The calling thread's errno.
+pub(crate) fn errno() -> libc::c_int {
+    // SAFETY: __errno_location returns the calling thread's errno slot,
+    // valid for the life of the thread.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Sets the calling thread's errno.
+pub(crate) fn set_errno(v: libc::c_int) {
+    // SAFETY: as in `errno`.
+    unsafe { *libc::__errno_location() = v };
+}

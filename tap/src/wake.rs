@@ -73,3 +73,14 @@ pub fn wait_readable_any(fds: &[RawFd], timeout: Option<Duration>) -> io::Result
 pub fn poll_host(fds: &mut [libc::pollfd], ms: i32) -> io::Result<usize> {
     sys::poll_many(fds, ms)
 }
+
+/// Runs `f` and gives the calling thread's `errno` back the value it had
+/// before: the system calls a library makes on its own behalf (a futex
+/// wait that times out, a TAP write that finds the queue full) must not
+/// leave traces in the `errno` a C caller sees after a successful call.
+pub fn preserve_errno<R>(f: impl FnOnce() -> R) -> R {
+    let saved = sys::errno();
+    let r = f();
+    sys::set_errno(saved);
+    r
+}

@@ -618,7 +618,8 @@ pub unsafe extern "C" fn wolfip_getpeername(
 /// `fcntl(2)` with one integer argument (declared variadic in the header,
 /// as POSIX has it; on the supported ABIs an integer variadic argument is
 /// passed like a fixed one). On our descriptors: `F_GETFL`/`F_SETFL`
-/// (`O_NONBLOCK`), `F_GETFD`/`F_SETFD`; other commands `EINVAL`.
+/// (`O_NONBLOCK`), `F_GETFD`/`F_SETFD` (`FD_CLOEXEC`, remembered; our
+/// descriptors never survive an exec); other commands `EINVAL`.
 #[no_mangle]
 pub extern "C" fn wolfip_fcntl(fd: c_int, cmd: c_int, arg: c_long) -> c_int {
     if !ours(fd) {
@@ -629,10 +630,8 @@ pub extern "C" fn wolfip_fcntl(fd: c_int, cmd: c_int, arg: c_long) -> c_int {
         e.port_call(|s| match cmd {
             libc::F_GETFL => s.get_flags(fd),
             libc::F_SETFL => s.set_flags(fd, arg as c_int).map(|()| 0),
-            // Our descriptors are never inherited by exec: always
-            // close-on-exec.
-            libc::F_GETFD => s.table.get(fd).map(|_| libc::FD_CLOEXEC),
-            libc::F_SETFD => s.table.get(fd).map(|_| 0),
+            libc::F_GETFD => s.get_fd_flags(fd),
+            libc::F_SETFD => s.set_fd_flags(fd, arg as c_int).map(|()| 0),
             _ => s.table.get(fd).and(Err(Errno::EINVAL)),
         })
     });
