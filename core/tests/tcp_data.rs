@@ -614,6 +614,20 @@ fn data_after_shutdown_read_is_acked_and_discarded() {
     assert_eq!(h.stack.tcp_recv_queue(p.h), 0);
 }
 
+/// SHUT_RD keeps what was already received (Linux: the receive queue
+/// survives `shutdown(SHUT_RD)`): it is read first, then end of stream.
+#[test]
+fn data_queued_before_shutdown_read_stays_readable() {
+    let (mut h, mut p) = linux();
+    h.peer_data(&mut p, b"kept");
+    h.run();
+    h.stack.tcp_shutdown(p.h, Shutdown::Read).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(h.stack.tcp_recv(p.h, &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"kept");
+    assert_eq!(h.stack.tcp_recv(p.h, &mut buf), Ok(0));
+}
+
 /// RFC 9293 §3.8 end to end: 200 KB sent through the peer, which ACKs
 /// every segment, arrive exactly once, in order, without retransmission.
 #[test]

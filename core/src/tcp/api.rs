@@ -427,9 +427,9 @@ impl Stack {
             return Err(TcpSendError::NotConnected);
         };
         if matches!(how, Shutdown::Read | Shutdown::Both) {
+            // Data already queued stays readable, then reads see the end
+            // of the stream (Linux keeps the receive queue on SHUT_RD).
             t.rx_shutdown = true;
-            s.rx.clear();
-            t.assembler.clear();
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
             match t.state {
