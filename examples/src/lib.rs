@@ -2,6 +2,8 @@
 //! that may record a pcap, the UDP echo application and the host event
 //! loop that drives a [`Stack`] without a fixed tick.
 
+pub mod c_echo;
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::time::Duration as StdDuration;

@@ -288,6 +288,10 @@ fn demo() -> Result<usize, String> {
                 .join(", ")
         ),
     );
+    // 7. The C echo server: C code on libwolfip_bsd.a, on its own TAP.
+    for (ok, what) in wolfip_examples::c_echo::run_step() {
+        report.check(ok, what);
+    }
     let t = &stats.tcp;
     report.check(
         accepted >= 2 && t.passive_opens >= 2 && t.drop_checksum == 0 && t.drop_malformed == 0,
