@@ -137,6 +137,12 @@ impl Hosted {
 
 use std::os::fd::AsFd;
 
+/// Packets the stack handled so far, to tell whether a turn did anything.
+fn activity(stack: &Stack) -> u64 {
+    let s = stack.stats();
+    s.ip.rx.wrapping_add(s.ip.tx).wrapping_add(s.arp.rx)
+}
+
 impl Port for Hosted {
     fn with<R>(&self, f: impl FnOnce(&mut Stack, &mut Sockets, Instant) -> R) -> R {
         // The system calls made here and in `wait`/`wake` on the caller's
@@ -146,7 +152,15 @@ impl Port for Hosted {
             let inner = &mut *g;
             let now = self.now();
             let r = f(&mut inner.stack, &mut inner.sockets, now);
+            let before = activity(&inner.stack);
             inner.egress(now);
+            // Loopback traffic processed here (a handshake between two
+            // local sockets, data to a local peer) changes what others wait
+            // for: wake them, still under the lock, so a caller that read
+            // the counter inside `f` does not sleep through it.
+            if activity(&inner.stack) != before {
+                self.wake_waiters();
+            }
             r
         })
     }
