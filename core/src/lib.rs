@@ -15,10 +15,14 @@
 //! use wolfip_core::rand::FixedSeed;
 //! use wolfip_core::wire::EthernetAddress;
 //!
+//! # // A debug build makes the Stack on the stack before boxing it: with
+//! # // large buffers configured that needs more than a main thread's 8 MiB.
+//! # std::thread::Builder::new().stack_size(256 << 20).spawn(|| {
 //! let mut stack = Box::new(Stack::new(&mut FixedSeed(1)));
 //! let eth0 = stack.add_interface(IfaceConfig::ethernet(EthernetAddress([2, 0, 0, 0, 0, 1]))).unwrap();
 //! stack.set_ipv4(eth0, Some("192.0.2.2/24".parse::<Ipv4Cidr>().unwrap())).unwrap();
 //! assert_eq!(stack.route_lookup("192.0.2.9".parse().unwrap()).unwrap().iface, eth0);
+//! # }).unwrap().join().unwrap();
 //! ```
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]

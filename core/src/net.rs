@@ -70,6 +70,10 @@ pub(crate) struct Net {
     /// (0: none waits). Until that many are free, waiting sockets are no
     /// reason to run again.
     pub tx_wanted: usize,
+    /// The latest time the stack ran with (`receive`, `dispatch`): the
+    /// time of work a call without a time of its own does (a `tcp_open`
+    /// that resets a connection to reclaim its slot).
+    pub clock: Instant,
 }
 
 /// How soon the stack retries a driver that said busy.
@@ -91,6 +95,7 @@ impl Net {
             icmp_limit: RateLimit::new(),
             tx_blocked: 0,
             tx_wanted: 0,
+            clock: Instant::ZERO,
         }
     }
 

@@ -210,6 +210,7 @@ impl Stack {
 
     /// Processes one received Ethernet frame.
     pub fn receive(&mut self, now: Instant, iface: IfaceId, frame: &[u8]) {
+        self.net.clock = self.net.clock.max(now);
         let (mut layers, _) = self.layers();
         frame_input(&mut layers, now, iface, frame);
     }
@@ -217,6 +218,7 @@ impl Stack {
     /// Runs the timers, turns queued socket data into frames and processes
     /// the loopback queue.
     pub fn dispatch(&mut self, now: Instant) {
+        self.net.clock = self.net.clock.max(now);
         let e = self.reasm.expire(now);
         self.net.stats.ip.reasm_timeouts += e.timeouts;
         self.udp.dispatch(&mut self.net, now);

@@ -166,6 +166,10 @@ pub struct TcpStats {
     pub ooo_dropped: u64,
     /// Connections that failed after running out of retries.
     pub timed_out: u64,
+    /// Connections the application had closed (TIME-WAIT, or still
+    /// closing and then reset) dropped to give their slot to a new socket
+    /// when the table was full.
+    pub reclaimed: u64,
 }
 
 /// All counters of a stack.
@@ -229,10 +233,11 @@ impl fmt::Display for Stats {
         let t = &self.tcp;
         write!(
             f,
-            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | timed out {}",
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | timed out {} reclaimed {}",
             t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
             t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
-            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out
+            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out,
+            t.reclaimed
         )
     }
 }

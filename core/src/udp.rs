@@ -71,7 +71,7 @@ pub enum UdpConnectError {
     BadHandle,
     /// No route to the peer.
     NoRoute,
-    /// Port 0 or an unusable peer address.
+    /// A multicast peer (not supported). Port 0 is accepted, as on Linux.
     BadAddress,
     /// Every ephemeral port is taken.
     NoPortsLeft,
@@ -130,8 +130,19 @@ struct RxMeta {
 struct UdpSocket {
     generation: u16,
     open: bool,
+    /// The local address: as bound, with the route's source address in
+    /// place of 0.0.0.0 while connected (Linux sets `inet_saddr`).
     local: Option<SocketAddrV4>,
+    /// The peer; port 0 matches datagrams from any port of its address.
     remote: Option<SocketAddrV4>,
+    /// `SO_REUSEADDR`.
+    reuse_addr: bool,
+    /// The application bound a specific address (Linux's
+    /// `SOCK_BINDADDR_LOCK`): dissolving the association keeps it.
+    addr_locked: bool,
+    /// The application bound a port other than 0 (`SOCK_BINDPORT_LOCK`):
+    /// dissolving the association keeps it.
+    port_locked: bool,
     ttl: u8,
     error: Option<DstUnreachable>,
     rx: PacketRing<RxMeta, UDP_RX_DATAGRAMS, UDP_RX_BUFFER>,
@@ -144,6 +155,9 @@ impl UdpSocket {
         open: false,
         local: None,
         remote: None,
+        reuse_addr: false,
+        addr_locked: false,
+        port_locked: false,
         ttl: crate::config::IP_TTL as u8,
         error: None,
         rx: PacketRing::new(),
@@ -167,6 +181,38 @@ pub(crate) const SOCKET_OVERHEAD: usize = core::mem::size_of::<UdpSocket>()
     - core::mem::size_of::<PacketRing<RxMeta, UDP_RX_DATAGRAMS, UDP_RX_BUFFER>>()
     - core::mem::size_of::<PacketRing<SocketAddrV4, UDP_TX_DATAGRAMS, UDP_TX_BUFFER>>();
 
+/// How well socket `s` matches a datagram from `from` to `to` (higher is
+/// better: a connected peer, then a specific address), `None` if not.
+fn match_score(s: &UdpSocket, from: SocketAddrV4, to: SocketAddrV4) -> Option<u8> {
+    let l = s.local?;
+    if l.port() != to.port() {
+        return None;
+    }
+    let addr_score = if l.ip().is_unspecified() {
+        1
+    } else if *l.ip() == *to.ip() {
+        2
+    } else {
+        return None;
+    };
+    match s.remote {
+        Some(r) if r.ip() == from.ip() && (r.port() == 0 || r.port() == from.port()) => {
+            Some(addr_score + 4)
+        }
+        Some(_) => None,
+        None => Some(addr_score),
+    }
+}
+
+/// Queues a received datagram in socket `s`, counting it.
+fn queue(net: &mut Net, s: &mut UdpSocket, from: SocketAddrV4, to: SocketAddrV4, data: &[u8]) {
+    if s.rx.push(RxMeta { from, to: *to.ip() }, data).is_err() {
+        net.stats.udp.drop_queue_full += 1;
+    } else {
+        net.stats.udp.rx += 1;
+    }
+}
+
 impl UdpSockets {
     /// No socket open.
     pub const fn new() -> Self {
@@ -181,10 +227,14 @@ impl UdpSockets {
             .filter(|s| s.open && s.generation == h.generation)
     }
 
-    fn port_taken(&self, addr: Ipv4Addr, port: u16) -> bool {
+    /// Whether another socket holds `port` on an address overlapping
+    /// `addr` (equal, or either is 0.0.0.0), unless both it and the
+    /// binding socket (`reuse`) have `SO_REUSEADDR` (Linux's
+    /// `udp_lib_lport_inuse`).
+    fn port_taken(&self, addr: Ipv4Addr, port: u16, reuse: bool) -> bool {
         self.sockets
             .iter()
-            .filter(|s| s.open)
+            .filter(|s| s.open && !(reuse && s.reuse_addr))
             .filter_map(|s| s.local)
             .any(|l| {
                 l.port() == port
@@ -199,7 +249,7 @@ impl UdpSockets {
         let start = net.rng.below(count);
         (0..count)
             .map(|i| EPHEMERAL_FIRST + ((start + i) % count) as u16)
-            .find(|&p| !self.port_taken(addr, p))
+            .find(|&p| !self.port_taken(addr, p, false))
     }
 
     /// Any datagrams waiting to be sent.
@@ -228,44 +278,39 @@ impl UdpSockets {
         }
     }
 
-    /// Queues a received datagram in the best-matching socket. Returns
-    /// false if no socket holds the port.
+    /// Queues a received datagram in the best-matching socket, or with
+    /// `every` (a broadcast) in every matching socket, as Linux does for
+    /// sockets sharing a port through `SO_REUSEADDR`. Returns false if no
+    /// socket holds the port.
     fn deliver(
         &mut self,
         net: &mut Net,
         from: SocketAddrV4,
         to: SocketAddrV4,
         data: &[u8],
+        every: bool,
     ) -> bool {
+        if every {
+            let mut any = false;
+            for s in self.sockets.iter_mut().filter(|s| s.open) {
+                if match_score(s, from, to).is_some() {
+                    any = true;
+                    queue(net, s, from, to, data);
+                }
+            }
+            return any;
+        }
         let mut best: Option<(u8, usize)> = None;
         for (i, s) in self.sockets.iter().enumerate().filter(|(_, s)| s.open) {
-            let Some(l) = s.local else { continue };
-            if l.port() != to.port() {
+            let Some(score) = match_score(s, from, to) else {
                 continue;
-            }
-            let addr_score = if l.ip().is_unspecified() {
-                1
-            } else if *l.ip() == *to.ip() {
-                2
-            } else {
-                continue;
-            };
-            let score = match s.remote {
-                Some(r) if r == from => addr_score + 4,
-                Some(_) => continue,
-                None => addr_score,
             };
             if best.is_none_or(|(b, _)| score > b) {
                 best = Some((score, i));
             }
         }
         let Some((_, i)) = best else { return false };
-        let s = &mut self.sockets[i];
-        if s.rx.push(RxMeta { from, to: *to.ip() }, data).is_err() {
-            net.stats.udp.drop_queue_full += 1;
-        } else {
-            net.stats.udp.rx += 1;
-        }
+        queue(net, &mut self.sockets[i], from, to, data);
         true
     }
 
@@ -338,7 +383,8 @@ impl Net {
         };
         let from = SocketAddrV4::new(src, repr.src_port);
         let to = SocketAddrV4::new(dst, repr.dst_port);
-        if !udp.deliver(self, from, to, packet.payload()) {
+        let every = rx.broadcast && !self.is_local(dst);
+        if !udp.deliver(self, from, to, packet.payload(), every) {
             self.stats.udp.drop_no_socket += 1;
             // RFC 1122 §4.1.3.1: port unreachable for a closed port.
             self.send_unreachable(now, rx, DstUnreachable::PortUnreachable, payload);
@@ -379,7 +425,9 @@ impl Stack {
 
     /// Binds a socket to a local address and port. Port 0 picks a random
     /// free port from the dynamic range (RFC 6056); address 0.0.0.0 binds
-    /// every local address.
+    /// every local address. A port another socket holds on an overlapping
+    /// address is `AddrInUse` unless both have `SO_REUSEADDR`
+    /// ([`Stack::udp_set_reuse_addr`]), as on Linux.
     pub fn udp_bind(
         &mut self,
         h: UdpHandle,
@@ -393,11 +441,12 @@ impl Stack {
         if s.local.is_some() {
             return Err(UdpBindError::AlreadyBound);
         }
+        let reuse = s.reuse_addr;
         let port = if local.port() == 0 {
             self.udp
                 .ephemeral(&mut self.net, ip)
                 .ok_or(UdpBindError::NoPortsLeft)?
-        } else if self.udp.port_taken(ip, local.port()) {
+        } else if self.udp.port_taken(ip, local.port(), reuse) {
             return Err(UdpBindError::AddrInUse);
         } else {
             local.port()
@@ -405,6 +454,8 @@ impl Stack {
         let bound = SocketAddrV4::new(ip, port);
         if let Some(s) = self.udp.get(h) {
             s.local = Some(bound);
+            s.addr_locked = !ip.is_unspecified();
+            s.port_locked = local.port() != 0;
         }
         Ok(bound)
     }
@@ -427,8 +478,16 @@ impl Stack {
     }
 
     /// Fixes the peer: `send` without an address goes there, and only its
-    /// datagrams are received. Binds an ephemeral port first if needed.
-    /// `None` dissolves the association (`connect(AF_UNSPEC)`).
+    /// datagrams are received. Binds an ephemeral port first if needed; a
+    /// socket bound to 0.0.0.0 takes the route's source address as its
+    /// local address (what `udp_local_addr` reports, as Linux's
+    /// `getsockname` after connect). Port 0 is accepted as on Linux: sends
+    /// go to port 0, datagrams from any port of the peer's address are
+    /// received.
+    ///
+    /// `None` dissolves the association (`connect(AF_UNSPEC)`): the local
+    /// address returns to what was bound (0.0.0.0 unless a specific one
+    /// was), and a port the stack chose is released.
     pub fn udp_connect(
         &mut self,
         h: UdpHandle,
@@ -436,10 +495,24 @@ impl Stack {
         now: Instant,
     ) -> Result<(), UdpConnectError> {
         let Some(remote) = remote else {
-            self.udp.get(h).ok_or(UdpConnectError::BadHandle)?.remote = None;
+            let s = self.udp.get(h).ok_or(UdpConnectError::BadHandle)?;
+            s.remote = None;
+            s.local = match s.local {
+                Some(l) if s.port_locked => {
+                    let ip = if s.addr_locked {
+                        *l.ip()
+                    } else {
+                        Ipv4Addr::UNSPECIFIED
+                    };
+                    Some(SocketAddrV4::new(ip, l.port()))
+                }
+                // A bound address keeps the port it was bound with.
+                Some(l) if s.addr_locked => Some(l),
+                _ => None,
+            };
             return Ok(());
         };
-        if remote.port() == 0 || remote.ip().is_multicast() {
+        if remote.ip().is_multicast() {
             return Err(UdpConnectError::BadAddress);
         }
         // Linux: 0.0.0.0 as destination means this host.
@@ -450,7 +523,8 @@ impl Stack {
         };
         let local = self.udp.get(h).ok_or(UdpConnectError::BadHandle)?.local;
         let src = local.map(|l| *l.ip()).filter(|a| !a.is_unspecified());
-        self.net
+        let eg = self
+            .net
             .route(*remote.ip(), src, None, now)
             .map_err(|_| UdpConnectError::NoRoute)?;
         self.udp_autobind(h).map_err(|e| match e {
@@ -458,6 +532,9 @@ impl Stack {
             _ => UdpConnectError::BadHandle,
         })?;
         let s = self.udp.get(h).ok_or(UdpConnectError::BadHandle)?;
+        if let Some(l) = s.local.filter(|l| l.ip().is_unspecified()) {
+            s.local = Some(SocketAddrV4::new(eg.src, l.port()));
+        }
         s.remote = Some(remote);
         s.error = None;
         Ok(())
@@ -473,11 +550,16 @@ impl Stack {
         now: Instant,
     ) -> Result<usize, UdpSendError> {
         let s = self.udp.get(h).ok_or(UdpSendError::BadHandle)?;
+        // Linux: port 0 is refused as a `sendto` address (EINVAL) but a
+        // socket connected to port 0 sends there.
+        if to.is_some_and(|t| t.port() == 0) {
+            return Err(UdpSendError::BadAddress);
+        }
         let to = to.or(s.remote).ok_or(UdpSendError::DestinationRequired)?;
         if data.len() > MAX_PAYLOAD || data.len() > UDP_TX_BUFFER {
             return Err(UdpSendError::TooBig);
         }
-        if to.port() == 0 || to.ip().is_multicast() {
+        if to.ip().is_multicast() {
             return Err(UdpSendError::BadAddress);
         }
         let to = if to.ip().is_unspecified() {
@@ -574,14 +656,30 @@ impl Stack {
         self.udp.get(h).is_some_and(|s| s.tx.can_push(len))
     }
 
-    /// The bound local address, if any.
+    /// The local address, if bound: as bound, or with the route's source
+    /// address in place of 0.0.0.0 while connected (`getsockname`).
     pub fn udp_local_addr(&mut self, h: UdpHandle) -> Option<SocketAddrV4> {
         self.udp.get(h).and_then(|s| s.local)
     }
 
-    /// The connected peer, if any.
+    /// The connected peer, if any (its port may be 0: Linux's
+    /// `getpeername` then says ENOTCONN although the socket is connected).
     pub fn udp_peer_addr(&mut self, h: UdpHandle) -> Option<SocketAddrV4> {
         self.udp.get(h).and_then(|s| s.remote)
+    }
+
+    /// Sets `SO_REUSEADDR`: with it on both sockets, two sockets may bind
+    /// the same port on overlapping addresses (Linux). A unicast datagram
+    /// goes to one of them (the best match, as always).
+    pub fn udp_set_reuse_addr(&mut self, h: UdpHandle, on: bool) -> Result<(), UdpSendError> {
+        let s = self.udp.get(h).ok_or(UdpSendError::BadHandle)?;
+        s.reuse_addr = on;
+        Ok(())
+    }
+
+    /// Whether `SO_REUSEADDR` is set (false for a stale handle).
+    pub fn udp_reuse_addr(&mut self, h: UdpHandle) -> bool {
+        self.udp.get(h).is_some_and(|s| s.reuse_addr)
     }
 
     /// Sets the TTL of the socket's outgoing datagrams.

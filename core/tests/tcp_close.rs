@@ -1,7 +1,9 @@
 //! Connection teardown: active close (FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT),
 //! passive close (CLOSE-WAIT, LAST-ACK), simultaneous close (CLOSING),
 //! half-close both ways, FIN retransmission, TIME-WAIT, reset on close
-//! with unread data, abort, and slot reuse.
+//! with unread data, abort, slot reuse (and reclaiming slots from closed
+//! connections when the table is full), SO_REUSEADDR over TIME-WAIT, and
+//! disconnect.
 
 mod tcp_common;
 use tcp_common::*;
@@ -9,7 +11,7 @@ use tcp_common::*;
 use wolfip_core::config::{TCP_SOCKETS, TCP_TIME_WAIT_MS};
 use wolfip_core::wire::{SeqNumber, TcpControl};
 use wolfip_core::{
-    Duration, Ipv4Addr, Shutdown, SocketAddrV4, TcpBindError, TcpHandle, TcpRecvError,
+    Duration, Ipv4Addr, Shutdown, SocketAddrV4, TcpBindError, TcpError, TcpHandle, TcpRecvError,
     TcpSendError, TcpState,
 };
 
@@ -502,4 +504,319 @@ fn thousand_open_close_cycles_leak_nothing() {
     }
     assert_eq!(h.stack.stats().tcp.passive_opens, 1000);
     assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
+}
+
+// ---------------------------------------------------------------------
+// Slot reuse when the table is full, SO_REUSEADDR over TIME-WAIT, and
+// tcp_disconnect.
+
+/// An active open from local `port` to the peer, completed by a plain
+/// SYN-ACK; (handle, our ISS).
+fn established_from(h: &mut Harness, port: u16) -> (TcpHandle, u32) {
+    let c = h.stack.tcp_open().unwrap();
+    h.stack
+        .tcp_bind(c, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+        .unwrap();
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), now)
+        .unwrap();
+    h.run();
+    let iss = h.take_one().seq.0;
+    h.send(&Seg::to_us(TcpControl::Syn, P, Some(add(iss, 1))).with_ports(PEER_PORT, port));
+    h.take_one();
+    (c, iss)
+}
+
+/// `established_from`, then closed by us first and by the peer: the
+/// connection sits in TIME-WAIT and the application no longer holds it.
+fn time_wait_from(h: &mut Harness, port: u16) -> u32 {
+    let (c, iss) = established_from(h, port);
+    h.close(c);
+    assert!(h.take_one().is_fin());
+    h.send(&peer(TcpControl::Fin, iss, 0, 1).with_ports(PEER_PORT, port));
+    assert!(!h.take_one().is_rst());
+    iss
+}
+
+/// lwIP's `tcp_alloc` (Linux has no socket-table limit, so a table full of
+/// TIME-WAIT must not refuse a socket): with every slot in TIME-WAIT,
+/// `tcp_open` frees the oldest one as its timer would; that connection is
+/// gone (the peer's repeated FIN meets no socket: RST, RFC 9293
+/// §3.10.7.1) while the next oldest still answers from TIME-WAIT
+/// (§3.10.7.4: ACK and restart the timer).
+#[test]
+fn full_table_of_time_wait_gives_up_the_oldest() {
+    let mut h = Harness::new(30);
+    let mut isses = Vec::new();
+    for k in 0..TCP_SOCKETS as u16 {
+        isses.push(time_wait_from(&mut h, 1000 + k));
+        h.advance(Duration::from_millis(1));
+    }
+    assert_eq!(h.free_slots(), 0);
+    let s = h.stack.tcp_open().expect("a TIME-WAIT slot is reclaimed");
+    h.run();
+    h.expect_silence();
+    assert_eq!(h.stack.stats().tcp.reclaimed, 1);
+    assert_eq!(h.stack.tcp_state(s), Some(TcpState::Closed));
+    h.send(&peer(TcpControl::Fin, isses[0], 0, 1).with_ports(PEER_PORT, 1000));
+    assert!(h.take_one().is_rst(), "the oldest TIME-WAIT is gone");
+    h.send(&peer(TcpControl::Fin, isses[1], 0, 1).with_ports(PEER_PORT, 1001));
+    let ack = h.take_one();
+    assert!(!ack.is_rst() && ack.ack == Some(SeqNumber(add(P, 2))));
+    // Its port is free again; the next one's is still held.
+    let any = |port| SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+    assert_eq!(h.stack.tcp_bind(s, any(1001)), Err(TcpBindError::AddrInUse));
+    assert_eq!(h.stack.tcp_bind(s, any(1000)), Ok(any(1000)));
+}
+
+/// lwIP's `tcp_alloc`: without TIME-WAIT, the oldest connection the
+/// application has closed (here in FIN-WAIT-1) is reset (RFC 9293 §3.10.4
+/// ABORT: "send a reset segment") to free its slot; slots the application
+/// holds are never taken: once only those are left, `NoSocketsLeft`.
+#[test]
+fn full_table_resets_the_oldest_closed_connection_only() {
+    let mut h = Harness::new(31);
+    let mut conns = Vec::new();
+    for k in 0..TCP_SOCKETS as u16 {
+        conns.push(established_from(&mut h, 1000 + k));
+        h.advance(Duration::from_millis(1));
+    }
+    for &(c, _) in &conns[..2] {
+        h.close(c);
+        assert!(h.take_one().is_fin());
+    }
+    for (k, &(_, iss)) in conns[..2].iter().enumerate() {
+        h.stack.tcp_open().expect("an orphan's slot is reclaimed");
+        h.run();
+        let rst = h.take_one();
+        assert!(rst.is_rst(), "{rst:?}");
+        assert_eq!(rst.src_port, 1000 + k as u16, "oldest first");
+        assert_eq!(rst.seq, SeqNumber(add(iss, 2)), "after our FIN");
+    }
+    assert_eq!(h.stack.stats().tcp.reclaimed, 2);
+    assert_eq!(
+        h.stack.tcp_open(),
+        Err(wolfip_core::TcpOpenError::NoSocketsLeft)
+    );
+    h.run();
+    h.expect_silence();
+    for &(c, _) in &conns[2..] {
+        assert_eq!(h.stack.tcp_state(c), Some(TcpState::Established));
+    }
+}
+
+/// Linux `inet_csk_bind_conflict`: a connection in TIME-WAIT keeps the
+/// SO_REUSEADDR of its socket (here inherited from the listener); a new
+/// socket with SO_REUSEADDR binds and listens on the port (what the
+/// option is for: restarting a server), one without is EADDRINUSE.
+#[test]
+fn reuse_addr_binds_over_time_wait() {
+    let mut h = Harness::new(32);
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT);
+    let l = h.stack.tcp_open().unwrap();
+    h.stack.tcp_set_reuse_addr(l, true).unwrap();
+    h.stack.tcp_bind(l, any).unwrap();
+    h.stack.tcp_listen(l, 4).unwrap();
+    h.send(&Seg::to_us(TcpControl::Syn, P, None));
+    let iss = h.take_one().seq.0;
+    h.send(&peer(TcpControl::None, iss, 0, 0));
+    let (c, _) = h.stack.tcp_accept(l).unwrap();
+    h.close(c);
+    assert!(h.take_one().is_fin());
+    h.send(&peer(TcpControl::Fin, iss, 0, 1));
+    h.take_one();
+    h.close(l);
+    let plain = h.stack.tcp_open().unwrap();
+    assert_eq!(h.stack.tcp_bind(plain, any), Err(TcpBindError::AddrInUse));
+    let s = h.stack.tcp_open().unwrap();
+    h.stack.tcp_set_reuse_addr(s, true).unwrap();
+    assert_eq!(h.stack.tcp_bind(s, any), Ok(any));
+    h.stack.tcp_listen(s, 4).unwrap();
+    h.send(&Seg::to_us(TcpControl::Syn, P, None).with_ports(PEER_PORT + 1, PORT));
+    assert!(h.take_one().is_syn());
+}
+
+/// Linux, as recorded: TIME-WAIT of a socket without SO_REUSEADDR (here
+/// an active close from an explicitly bound port) keeps the port even from
+/// a new socket with the option (both need it).
+#[test]
+fn time_wait_without_reuse_addr_keeps_the_port() {
+    let mut h = Harness::new(33);
+    time_wait_from(&mut h, 1000);
+    let s = h.stack.tcp_open().unwrap();
+    h.stack.tcp_set_reuse_addr(s, true).unwrap();
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 1000);
+    assert_eq!(h.stack.tcp_bind(s, any), Err(TcpBindError::AddrInUse));
+    h.advance(TIME_WAIT);
+    assert_eq!(h.stack.tcp_bind(s, any), Ok(any));
+}
+
+/// Linux `tcp_disconnect` in SYN-SENT (connect(AF_UNSPEC), or shutdown
+/// while connecting): nothing is sent, SO_ERROR becomes ECONNRESET once,
+/// the socket is CLOSED and keeps its bound port; the late SYN-ACK meets
+/// no connection (RST, RFC 9293 §3.10.7.1); connect works again.
+#[test]
+fn disconnect_in_syn_sent() {
+    let mut h = Harness::new(34);
+    let (c, syn) = h.connect();
+    let now = h.now;
+    h.stack.tcp_disconnect(c, now).unwrap();
+    h.run();
+    h.expect_silence();
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+    assert_eq!(h.stack.tcp_take_error(c), Some(TcpError::Reset));
+    assert_eq!(h.stack.tcp_take_error(c), None, "reported once");
+    assert_eq!(h.stack.tcp_peer_addr(c), None);
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT);
+    assert_eq!(h.stack.tcp_local_addr(c), Some(any));
+    h.send(&Seg::to_us(TcpControl::Syn, P, Some(add(syn.seq.0, 1))));
+    assert!(h.take_one().is_rst());
+    h.advance(Duration::from_secs(1));
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), now)
+        .unwrap();
+    h.run();
+    let syn2 = h.take_one();
+    assert!(syn2.is_syn() && syn2.src_port == PORT && syn2.seq != syn.seq);
+    h.send(&Seg::to_us(TcpControl::Syn, P, Some(add(syn2.seq.0, 1))));
+    assert_eq!(state(&mut h, c), Some(TcpState::Established));
+}
+
+/// Linux `tcp_disconnect` on an open connection (`tcp_need_reset`):
+/// a RST <SEQ=SND.NXT><ACK=RCV.NXT> goes to the peer (RFC 9293 §3.10.4
+/// ABORT), queued data is dropped, SO_ERROR is ECONNRESET (the next recv
+/// reports it once, then ENOTCONN); later segments of the old connection
+/// meet no socket; the socket connects again from the same bound port.
+#[test]
+fn disconnect_in_established_resets() {
+    let mut h = Harness::new(35);
+    let (c, iss) = connect_plain(&mut h);
+    h.send(&peer(TcpControl::Psh, iss, 0, 0).with_payload(b"unread"));
+    h.take();
+    h.stack.tcp_send(c, b"unsent").unwrap();
+    let now = h.now;
+    h.stack.tcp_disconnect(c, now).unwrap();
+    h.run();
+    let rst = h.take_one();
+    assert!(rst.is_rst());
+    assert_eq!(rst.seq, SeqNumber(add(iss, 1)));
+    assert_eq!(rst.ack, Some(SeqNumber(add(P, 7))));
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+    assert_eq!(h.stack.tcp_recv_queue(c), 0);
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        h.stack.tcp_recv(c, &mut buf),
+        Err(TcpRecvError::Failed(TcpError::Reset))
+    );
+    assert_eq!(
+        h.stack.tcp_recv(c, &mut buf),
+        Err(TcpRecvError::NotConnected)
+    );
+    h.send(&peer(TcpControl::Psh, iss, 6, 0).with_payload(b"late"));
+    assert!(h.take_one().is_rst());
+    connect_again(&mut h, c);
+}
+
+/// The second handshake of a disconnected socket `c` bound to `PORT`.
+fn connect_again(h: &mut Harness, c: TcpHandle) {
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), now)
+        .unwrap();
+    h.run();
+    let syn = h.take_one();
+    assert!(syn.is_syn() && syn.src_port == PORT);
+    h.send(&Seg::to_us(TcpControl::Syn, P, Some(add(syn.seq.0, 1))));
+    assert_eq!(state(h, c), Some(TcpState::Established));
+}
+
+/// Linux `tcp_disconnect`: CLOSE-WAIT is reset like ESTABLISHED; once our
+/// FIN is out (LAST-ACK here; CLOSING, TIME-WAIT) nothing is sent and no
+/// error is set (`tcp_need_reset` is false for them).
+#[test]
+fn disconnect_after_our_fin_is_silent() {
+    let mut h = Harness::new(36);
+    let (c, iss) = connect_plain(&mut h);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    h.take_one();
+    let fin = shut_write(&mut h, c);
+    assert_eq!(fin.seq, SeqNumber(add(iss, 1)));
+    assert_eq!(state(&mut h, c), Some(TcpState::LastAck));
+    let now = h.now;
+    h.stack.tcp_disconnect(c, now).unwrap();
+    h.run();
+    h.expect_silence();
+    assert_eq!(h.stack.tcp_take_error(c), None);
+    assert_eq!(state(&mut h, c), Some(TcpState::Closed));
+
+    let mut h = Harness::new(37);
+    let (c, iss) = connect_plain(&mut h);
+    h.send(&peer(TcpControl::Fin, iss, 0, 0));
+    h.take_one();
+    let now = h.now;
+    h.stack.tcp_disconnect(c, now).unwrap();
+    h.run();
+    assert!(h.take_one().is_rst(), "CLOSE-WAIT is reset");
+    assert_eq!(h.stack.tcp_take_error(c), Some(TcpError::Reset));
+}
+
+/// Linux `tcp_disconnect` releases a port the stack chose (the socket is
+/// unbound again; options such as SO_REUSEADDR stay) and keeps one the
+/// application bound, without the address taken from the route.
+#[test]
+fn disconnect_releases_an_ephemeral_port() {
+    let mut h = Harness::new(38);
+    let c = h.stack.tcp_open().unwrap();
+    h.stack.tcp_set_reuse_addr(c, true).unwrap();
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(PEER, PEER_PORT), now)
+        .unwrap();
+    let local = h.stack.tcp_local_addr(c).unwrap();
+    assert!(local.port() >= 49152);
+    h.stack.tcp_disconnect(c, now).unwrap();
+    assert_eq!(h.stack.tcp_local_addr(c), None);
+    assert!(h.stack.tcp_reuse_addr(c));
+    // Unbound again: bind works, and the freed port may be bound by anyone.
+    let other = h.stack.tcp_open().unwrap();
+    assert_eq!(h.stack.tcp_bind(other, local), Ok(local));
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7000);
+    assert_eq!(h.stack.tcp_bind(c, any), Ok(any));
+}
+
+/// Linux `tcp_disconnect` on a listener (`inet_csk_listen_stop`): it stops
+/// listening, resets connections waiting in its accept queue and forgets
+/// half-open ones; new SYNs meet a closed port; the socket stays bound
+/// and may listen again.
+#[test]
+fn disconnect_stops_a_listener() {
+    let mut h = Harness::new(39);
+    let l = h.listen(8);
+    let at = |s: Seg, port| s.with_ports(port, PORT);
+    h.send(&at(Seg::to_us(TcpControl::Syn, P, None), 40001));
+    let a = h.take_one().seq.0;
+    h.send(&at(peer(TcpControl::None, a, 0, 0), 40001));
+    h.send(&at(Seg::to_us(TcpControl::Syn, P, None), 40002));
+    h.take_one();
+    let now = h.now;
+    h.stack.tcp_disconnect(l, now).unwrap();
+    h.run();
+    let rst = h.take_one();
+    assert!(rst.is_rst() && rst.dst_port == 40001);
+    assert_eq!(state(&mut h, l), Some(TcpState::Closed));
+    assert_eq!(h.stack.tcp_take_error(l), None);
+    assert_eq!(
+        h.stack.tcp_accept(l),
+        Err(wolfip_core::TcpAcceptError::NotListening)
+    );
+    h.send(&at(Seg::to_us(TcpControl::Syn, P, None), 40003));
+    assert!(h.take_one().is_rst());
+    assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT);
+    assert_eq!(h.stack.tcp_local_addr(l), Some(any));
+    h.stack.tcp_listen(l, 8).unwrap();
+    h.send(&at(Seg::to_us(TcpControl::Syn, P, None), 40004));
+    assert!(h.take_one().is_syn());
 }

@@ -684,3 +684,28 @@ fn large_transfer_in_is_exact() {
         Some(SeqNumber(p.their(data.len())))
     );
 }
+
+/// Linux `recv`/`recv(MSG_PEEK)` with length 0: 0 when data is queued
+/// (nothing is consumed), EAGAIN when nothing is queued on an open stream
+/// (`tcp_recvmsg` copies nothing and only then waits); at end of stream 0.
+#[test]
+fn empty_buffer_reads_zero_when_data_is_queued() {
+    let (mut h, mut p) = linux();
+    assert_eq!(
+        h.stack.tcp_recv(p.h, &mut []),
+        Err(TcpRecvError::WouldBlock)
+    );
+    assert_eq!(
+        h.stack.tcp_peek(p.h, &mut []),
+        Err(TcpRecvError::WouldBlock)
+    );
+    h.peer_data(&mut p, b"abc");
+    assert_eq!(h.stack.tcp_recv(p.h, &mut []), Ok(0));
+    assert_eq!(h.stack.tcp_peek(p.h, &mut []), Ok(0));
+    assert_eq!(h.stack.tcp_recv_queue(p.h), 3, "nothing consumed");
+    assert_eq!(h.read_all(p.h), b"abc");
+    let fin = h.peer_seg(&p, wolfip_core::wire::TcpControl::Fin, p.nxt, &[]);
+    h.send(&fin);
+    assert!(h.stack.tcp_peer_closed(p.h));
+    assert_eq!(h.stack.tcp_recv(p.h, &mut []), Ok(0), "end of stream");
+}

@@ -592,3 +592,165 @@ fn sixty_four_connections_at_once() {
     h.expect_silence();
     assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
 }
+
+// ---------------------------------------------------------------------
+// bind and listen conflicts with SO_REUSEADDR: Linux's
+// inet_csk_bind_conflict, as recorded by running the kernel.
+
+/// `addr:port`.
+fn sa(ip: Ipv4Addr, port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(ip, port)
+}
+
+const ANY: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
+const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// A fresh socket with `SO_REUSEADDR` set to `reuse`.
+fn sock(h: &mut Harness, reuse: bool) -> wolfip_core::TcpHandle {
+    let s = h.stack.tcp_open().unwrap();
+    h.stack.tcp_set_reuse_addr(s, reuse).unwrap();
+    assert_eq!(h.stack.tcp_reuse_addr(s), reuse);
+    s
+}
+
+/// Linux: a port held by a LISTEN socket is EADDRINUSE even with
+/// SO_REUSEADDR on both, for the same address, the wildcard or a
+/// specific address under the listener's wildcard.
+#[test]
+fn listening_port_is_never_shared() {
+    let mut h = Harness::new(80);
+    let l = sock(&mut h, true);
+    h.stack.tcp_bind(l, sa(ANY, PORT)).unwrap();
+    h.stack.tcp_listen(l, 4).unwrap();
+    for addr in [ANY, US, LO] {
+        let s = sock(&mut h, true);
+        assert_eq!(
+            h.stack.tcp_bind(s, sa(addr, PORT)),
+            Err(TcpBindError::AddrInUse),
+            "{addr}"
+        );
+    }
+}
+
+/// Linux: a port held by a bound, non-listening socket is EADDRINUSE
+/// unless SO_REUSEADDR is set on both sockets; with it on both, the bind
+/// succeeds.
+#[test]
+fn bound_port_shared_only_with_reuse_on_both() {
+    let mut h = Harness::new(81);
+    for (old, new, ok) in [
+        (false, false, false),
+        (false, true, false),
+        (true, false, false),
+        (true, true, true),
+    ] {
+        let port = 5000 + u16::from(old) * 2 + u16::from(new);
+        let a = sock(&mut h, old);
+        h.stack.tcp_bind(a, sa(ANY, port)).unwrap();
+        let b = sock(&mut h, new);
+        let want = if ok {
+            Ok(sa(ANY, port))
+        } else {
+            Err(TcpBindError::AddrInUse)
+        };
+        assert_eq!(h.stack.tcp_bind(b, sa(ANY, port)), want, "{old} {new}");
+    }
+}
+
+/// Linux: a specific address on a port bound to 0.0.0.0 is EADDRINUSE, and
+/// 0.0.0.0 on a port bound to a specific address too, unless both sockets
+/// have SO_REUSEADDR; two different specific addresses share a port
+/// (each may listen).
+#[test]
+fn wildcard_overlaps_every_address() {
+    let mut h = Harness::new(82);
+    let a = sock(&mut h, false);
+    h.stack.tcp_bind(a, sa(ANY, 5001)).unwrap();
+    let b = sock(&mut h, false);
+    assert_eq!(
+        h.stack.tcp_bind(b, sa(LO, 5001)),
+        Err(TcpBindError::AddrInUse)
+    );
+    let c = sock(&mut h, false);
+    h.stack.tcp_bind(c, sa(LO, 5002)).unwrap();
+    assert_eq!(
+        h.stack.tcp_bind(b, sa(ANY, 5002)),
+        Err(TcpBindError::AddrInUse)
+    );
+    // Both with SO_REUSEADDR: either order works.
+    let (d, e) = (sock(&mut h, true), sock(&mut h, true));
+    h.stack.tcp_bind(d, sa(ANY, 5003)).unwrap();
+    assert_eq!(h.stack.tcp_bind(e, sa(US, 5003)), Ok(sa(US, 5003)));
+    let (f, g) = (sock(&mut h, true), sock(&mut h, true));
+    h.stack.tcp_bind(f, sa(LO, 5004)).unwrap();
+    assert_eq!(h.stack.tcp_bind(g, sa(ANY, 5004)), Ok(sa(ANY, 5004)));
+    // Different specific addresses: both bind and both listen.
+    let (x, y) = (sock(&mut h, false), sock(&mut h, false));
+    assert_eq!(h.stack.tcp_bind(x, sa(LO, PORT)), Ok(sa(LO, PORT)));
+    assert_eq!(h.stack.tcp_bind(y, sa(US, PORT)), Ok(sa(US, PORT)));
+    h.stack.tcp_listen(x, 4).unwrap();
+    h.stack.tcp_listen(y, 4).unwrap();
+    syn_from(&mut h, PEER_PORT);
+    assert_eq!(h.stack.tcp_state(y), Some(TcpState::Listen));
+}
+
+/// Linux: TCP and UDP ports are separate; a TCP bind on a port only a UDP
+/// socket holds succeeds.
+#[test]
+fn tcp_bind_ignores_udp_ports() {
+    let mut h = Harness::new(83);
+    let u = h.stack.udp_open().unwrap();
+    h.stack.udp_bind(u, sa(ANY, 5005)).unwrap();
+    let t = sock(&mut h, false);
+    assert_eq!(h.stack.tcp_bind(t, sa(ANY, 5005)), Ok(sa(ANY, 5005)));
+}
+
+/// Linux re-checks the conflict at listen (`inet_csk_get_port`): of two
+/// sockets sharing a port through SO_REUSEADDR, the first to listen gets
+/// it and the second's listen is EADDRINUSE, whichever addresses (the
+/// wildcard and a specific one) they hold.
+#[test]
+fn second_listen_on_a_shared_port_fails() {
+    let mut h = Harness::new(84);
+    let (a, b) = (sock(&mut h, true), sock(&mut h, true));
+    h.stack.tcp_bind(a, sa(ANY, PORT)).unwrap();
+    h.stack.tcp_bind(b, sa(ANY, PORT)).unwrap();
+    h.stack.tcp_listen(a, 4).unwrap();
+    assert_eq!(h.stack.tcp_listen(b, 4), Err(TcpListenError::AddrInUse));
+    assert_eq!(h.stack.tcp_state(b), Some(TcpState::Closed));
+    // The first one serves.
+    syn_from(&mut h, PEER_PORT);
+    // A specific address and the wildcard: the wildcard listens first.
+    let (c, d) = (sock(&mut h, true), sock(&mut h, true));
+    h.stack.tcp_bind(c, sa(LO, 8080)).unwrap();
+    h.stack.tcp_bind(d, sa(ANY, 8080)).unwrap();
+    h.stack.tcp_listen(d, 4).unwrap();
+    assert_eq!(h.stack.tcp_listen(c, 4), Err(TcpListenError::AddrInUse));
+}
+
+/// Linux: connections (here one accepted from a listener with
+/// SO_REUSEADDR, which it inherits) hold their port, but not as a
+/// listener does: once the listener is closed, a new socket with
+/// SO_REUSEADDR binds and listens on the port while the connection lives.
+#[test]
+fn accepted_connection_inherits_reuse_addr() {
+    let mut h = Harness::new(85);
+    let l = sock(&mut h, true);
+    h.stack.tcp_bind(l, sa(ANY, PORT)).unwrap();
+    h.stack.tcp_listen(l, 4).unwrap();
+    let iss = syn_from(&mut h, PEER_PORT);
+    ack_from(&mut h, PEER_PORT, iss);
+    let (c, _) = h.stack.tcp_accept(l).unwrap();
+    assert!(h.stack.tcp_reuse_addr(c));
+    h.close(l);
+    let n = sock(&mut h, false);
+    assert_eq!(
+        h.stack.tcp_bind(n, sa(ANY, PORT)),
+        Err(TcpBindError::AddrInUse)
+    );
+    let n = sock(&mut h, true);
+    h.stack.tcp_bind(n, sa(ANY, PORT)).unwrap();
+    h.stack.tcp_listen(n, 4).unwrap();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Established));
+    syn_from(&mut h, PEER_PORT + 1);
+}

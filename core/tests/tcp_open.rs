@@ -493,26 +493,65 @@ fn connect_without_route_fails() {
     assert_eq!(h.stack.tcp_state(c), Some(TcpState::Closed));
 }
 
-/// RFC 9293 §3.10.1 (OPEN needs a fully specified foreign socket) and
-/// RFC 1122 §4.2.3.10 (TCP is unicast): port 0, a broadcast or a multicast
-/// peer is refused.
+/// Linux's `tcp_v4_connect`: a route to a broadcast or multicast
+/// destination is ENETUNREACH (RFC 1122 §4.2.3.10: TCP is unicast), so
+/// the limited broadcast, our subnet's directed broadcast and a multicast
+/// group all give `NoRoute`; nothing is sent.
 #[test]
-fn connect_bad_addresses_fail() {
+fn connect_to_broadcast_or_multicast_is_no_route() {
     let mut h = Harness::new(46);
     let c = h.stack.tcp_open().unwrap();
     let now = h.now;
     for bad in [
-        SocketAddrV4::new(PEER, 0),
         SocketAddrV4::new(Ipv4Addr::new(255, 255, 255, 255), 80),
+        SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 255), 80),
         SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 1), 80),
     ] {
         assert_eq!(
             h.stack.tcp_connect(c, bad, now),
-            Err(TcpConnectError::BadAddress)
+            Err(TcpConnectError::NoRoute),
+            "{bad}"
         );
     }
     h.run();
     h.expect_silence();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Closed));
+}
+
+/// Linux sends a SYN to port 0 like to any port (connect does not check
+/// it): the SYN goes out with destination port 0.
+#[test]
+fn connect_to_port_zero_sends_the_syn() {
+    let mut h = Harness::new(51);
+    let c = h.stack.tcp_open().unwrap();
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(PEER, 0), now)
+        .unwrap();
+    h.run();
+    let syn = h.take_one();
+    assert!(syn.is_syn() && syn.ack.is_none());
+    assert_eq!(syn.dst_port, 0);
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::SynSent));
+}
+
+/// Linux: connect to 127.0.0.1 port 0 is ECONNREFUSED. No socket holds
+/// port 0, so our own stack answers the SYN with RST (RFC 9293
+/// §3.10.7.1) and the RST refuses the attempt (§3.10.7.3); nothing
+/// reaches the wire.
+#[test]
+fn connect_to_port_zero_over_loopback_is_refused() {
+    let mut h = Harness::new(52);
+    let c = h.stack.tcp_open().unwrap();
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), now)
+        .unwrap();
+    h.run();
+    h.expect_silence();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Closed));
+    assert_eq!(h.stack.tcp_take_error(c), Some(TcpError::Refused));
+    assert_eq!(h.stack.stats().tcp.resets_rx, 1);
 }
 
 /// RFC 9293 §3.10.1 (OPEN on an existing connection: "error: connection

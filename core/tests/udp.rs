@@ -419,3 +419,123 @@ fn loopback_bound_socket_cannot_reach_the_wire() {
     assert_eq!(&buf[..n], b"local");
     assert_eq!(meta.from, sock(Ipv4Addr::LOCALHOST, 5000));
 }
+
+/// Linux `bind` with `SO_REUSEADDR` (`udp_lib_lport_inuse`): a port held
+/// on an overlapping address is EADDRINUSE unless both sockets set the
+/// option; then both hold it. A unicast datagram goes to one of them; a
+/// broadcast to every one (`__udp4_lib_mcast_deliver`).
+#[test]
+fn reuse_addr_shares_a_port_only_when_both_set_it() {
+    let (mut s, id) = stack_with_peer(15);
+    let a = s.udp_open().unwrap();
+    s.udp_bind(a, sock(ANY, 6000)).unwrap();
+    let b = s.udp_open().unwrap();
+    assert_eq!(s.udp_bind(b, sock(ANY, 6000)), Err(UdpBindError::AddrInUse));
+    s.udp_set_reuse_addr(b, true).unwrap();
+    assert!(s.udp_reuse_addr(b));
+    assert_eq!(
+        s.udp_bind(b, sock(OUR_IP, 6000)),
+        Err(UdpBindError::AddrInUse),
+        "only the new socket has it"
+    );
+    s.udp_set_reuse_addr(a, true).unwrap();
+    assert_eq!(s.udp_bind(b, sock(ANY, 6000)), Ok(sock(ANY, 6000)));
+    // A third socket without the option is still refused.
+    let c = s.udp_open().unwrap();
+    assert_eq!(s.udp_bind(c, sock(ANY, 6000)), Err(UdpBindError::AddrInUse));
+
+    let mut buf = [0u8; 16];
+    input(&mut s, T0, id, &udp_frame(53, 6000, b"unicast"));
+    let got: Vec<_> = [a, b]
+        .iter()
+        .filter_map(|&h| s.udp_recv_from(h, &mut buf).ok())
+        .collect();
+    assert_eq!(got.len(), 1, "one copy of a unicast datagram");
+    let udp = udp_packet(PEER_IP, SUBNET_BCAST, 53, 6000, b"to all");
+    input(
+        &mut s,
+        T0,
+        id,
+        &ip_frame(PEER_IP, SUBNET_BCAST, IpProtocol::Udp, &udp),
+    );
+    for h in [a, b] {
+        let (n, meta) = s.udp_recv_from(h, &mut buf).unwrap();
+        assert_eq!((&buf[..n], meta.to), (&b"to all"[..], SUBNET_BCAST));
+    }
+}
+
+/// Linux `connect` on a datagram socket accepts port 0 (it returns 0):
+/// `send` then goes to port 0 (no socket can hold it, so over loopback
+/// the ICMP port unreachable comes back: ECONNREFUSED once), datagrams
+/// from the peer's address are received, and `sendto` with port 0 stays
+/// EINVAL.
+#[test]
+fn connect_to_port_zero_is_allowed() {
+    let (mut s, id) = stack(16);
+    let h = s.udp_open().unwrap();
+    s.udp_connect(h, Some(sock(Ipv4Addr::LOCALHOST, 0)), T0)
+        .unwrap();
+    assert_eq!(s.udp_peer_addr(h), Some(sock(Ipv4Addr::LOCALHOST, 0)));
+    s.udp_send_to(h, b"port zero", None, T0).unwrap();
+    assert!(run(&mut s, T0, id).is_empty());
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        s.udp_recv_from(h, &mut buf),
+        Err(UdpRecvError::Unreachable(
+            wolfip_core::wire::DstUnreachable::PortUnreachable
+        ))
+    );
+    assert_eq!(
+        s.udp_send_to(h, b"x", Some(sock(Ipv4Addr::LOCALHOST, 0)), T0),
+        Err(UdpSendError::BadAddress)
+    );
+    // Port 0 as peer: any source port of its address is received.
+    let other = s.udp_open().unwrap();
+    let to = s.udp_local_addr(h);
+    s.udp_send_to(other, b"hi", to, T0).unwrap();
+    assert!(run(&mut s, T0, id).is_empty());
+    let (n, _) = s.udp_recv_from(h, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hi");
+}
+
+/// Linux `__ip4_datagram_connect` sets the source address of a socket
+/// bound to 0.0.0.0 from the route (`getsockname` shows it, and datagrams
+/// must be sent to it); `connect(AF_UNSPEC)` (`__udp_disconnect`) puts
+/// back what was bound: 0.0.0.0, or the specific address, and releases a
+/// port the stack chose.
+#[test]
+fn connected_socket_takes_the_route_source_address() {
+    let (mut s, id) = stack_with_peer(17);
+    let h = s.udp_open().unwrap();
+    s.udp_bind(h, sock(ANY, 6001)).unwrap();
+    s.udp_connect(h, Some(sock(PEER_IP, 53)), T0).unwrap();
+    assert_eq!(s.udp_local_addr(h), Some(sock(OUR_IP, 6001)));
+    input(&mut s, T0, id, &udp_frame(53, 6001, b"answer"));
+    let mut buf = [0u8; 16];
+    let (n, meta) = s.udp_recv_from(h, &mut buf).unwrap();
+    assert_eq!((&buf[..n], meta.to), (&b"answer"[..], OUR_IP));
+    s.udp_send_to(h, b"q", None, T0).unwrap();
+    let f = parse_ip(&run(&mut s, T0, id)[0]);
+    assert_eq!((f.ip.src_addr, parse_udp(&f).0.src_port), (OUR_IP, 6001));
+    s.udp_connect(h, None, T0).unwrap();
+    assert_eq!(s.udp_local_addr(h), Some(sock(ANY, 6001)));
+    assert_eq!(s.udp_peer_addr(h), None);
+
+    // Bound to a specific address: it stays through connect and after.
+    let b = s.udp_open().unwrap();
+    s.udp_bind(b, sock(Ipv4Addr::LOCALHOST, 6002)).unwrap();
+    s.udp_connect(b, Some(sock(Ipv4Addr::LOCALHOST, 9)), T0)
+        .unwrap();
+    assert_eq!(s.udp_local_addr(b), Some(sock(Ipv4Addr::LOCALHOST, 6002)));
+    s.udp_connect(b, None, T0).unwrap();
+    assert_eq!(s.udp_local_addr(b), Some(sock(Ipv4Addr::LOCALHOST, 6002)));
+
+    // Never bound: connect picks the port, dissolving releases it.
+    let c = s.udp_open().unwrap();
+    s.udp_connect(c, Some(sock(PEER_IP, 53)), T0).unwrap();
+    let l = s.udp_local_addr(c).unwrap();
+    assert_eq!(*l.ip(), OUR_IP);
+    assert!(l.port() >= EPHEMERAL_FIRST);
+    s.udp_connect(c, None, T0).unwrap();
+    assert_eq!(s.udp_local_addr(c), None);
+}

@@ -13,7 +13,8 @@ use crate::Stack;
 /// Errors of [`Stack::tcp_open`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpOpenError {
-    /// All `TCP_SOCKETS` slots are in use.
+    /// All `TCP_SOCKETS` slots are held by the application or by
+    /// connections still waiting to be accepted.
     NoSocketsLeft,
 }
 
@@ -39,7 +40,8 @@ pub enum TcpListenError {
     BadHandle,
     /// The socket is connecting or connected.
     InvalidState,
-    /// Another listener holds the port.
+    /// Another socket holds the port: a listener, or one without
+    /// `SO_REUSEADDR` on both (Linux checks again at listen: EADDRINUSE).
     AddrInUse,
     /// Every ephemeral port is taken (listen on an unbound socket).
     NoPortsLeft,
@@ -67,9 +69,12 @@ pub enum TcpConnectError {
     InProgress,
     /// The socket listens.
     Listening,
-    /// No route to the peer.
+    /// No route to the peer, or a broadcast or multicast peer (Linux:
+    /// ENETUNREACH).
     NoRoute,
-    /// Port 0, or a broadcast or multicast peer.
+    /// Not returned any more: port 0 is connected to (Linux sends the
+    /// SYN), broadcast and multicast peers give `NoRoute`. Kept for
+    /// callers that map it.
     BadAddress,
     /// Every ephemeral port is taken.
     NoPortsLeft,
@@ -157,75 +162,18 @@ fn socket_err(s: &crate::tcp::TcpSocket) -> Option<TcpError> {
 
 impl Stack {
     /// Opens a TCP socket.
+    ///
+    /// When every slot is taken, the slot of a connection the application
+    /// has already closed is reclaimed: the oldest in TIME-WAIT, else the
+    /// oldest still closing, which is reset (as lwIP's `tcp_alloc`; Linux
+    /// has no such limit). Counted in `TcpStats::reclaimed`.
     pub fn tcp_open(&mut self) -> Result<TcpHandle, TcpOpenError> {
-        let i = self.tcp.alloc().ok_or(TcpOpenError::NoSocketsLeft)?;
+        let now = self.net.clock;
+        let i = self
+            .tcp
+            .alloc(&mut self.net, now)
+            .ok_or(TcpOpenError::NoSocketsLeft)?;
         Ok(self.tcp.handle(i))
-    }
-
-    /// Binds a local address and port; port 0 picks an ephemeral one.
-    pub fn tcp_bind(
-        &mut self,
-        h: TcpHandle,
-        local: SocketAddrV4,
-    ) -> Result<SocketAddrV4, TcpBindError> {
-        let ip = *local.ip();
-        if !(ip.is_unspecified() || self.net.is_local(ip)) {
-            return Err(TcpBindError::AddrNotAvailable);
-        }
-        let s = self.tcp.get(h).ok_or(TcpBindError::BadHandle)?;
-        if s.bound.is_some() || s.tcb.is_some() {
-            return Err(TcpBindError::AlreadyBound);
-        }
-        let port = if local.port() == 0 {
-            let tcp = &mut self.tcp;
-            let mut ports = tcp.ports;
-            let found = ports.ephemeral_port(
-                &mut self.net.rng,
-                ip,
-                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-                |p| tcp.port_in_use(p),
-            );
-            tcp.ports = ports;
-            found.ok_or(TcpBindError::NoPortsLeft)?
-        } else if self.tcp.port_in_use(local.port()) {
-            return Err(TcpBindError::AddrInUse);
-        } else {
-            local.port()
-        };
-        let bound = SocketAddrV4::new(ip, port);
-        if let Some(s) = self.tcp.get(h) {
-            s.bound = Some(bound);
-        }
-        Ok(bound)
-    }
-
-    /// Listens for connections; up to `backlog` may wait (half-open plus
-    /// not yet accepted). An unbound socket gets an ephemeral port, as on
-    /// Linux. Calling it again changes the backlog.
-    pub fn tcp_listen(&mut self, h: TcpHandle, backlog: usize) -> Result<(), TcpListenError> {
-        let s = self.tcp.get(h).ok_or(TcpListenError::BadHandle)?;
-        if s.tcb.is_some() {
-            return Err(TcpListenError::InvalidState);
-        }
-        if s.bound.is_none() {
-            self.tcp_bind(h, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
-                .map_err(|e| match e {
-                    TcpBindError::NoPortsLeft => TcpListenError::NoPortsLeft,
-                    _ => TcpListenError::AddrInUse,
-                })?;
-        }
-        let i = h.index();
-        let s = &mut self.tcp.sockets[i];
-        let bound = s.bound.ok_or(TcpListenError::InvalidState)?;
-        let was_listening = s.backlog.is_some();
-        s.backlog = Some(backlog.clamp(1, u16::MAX as usize) as u16);
-        if !was_listening {
-            self.tcp
-                .demux
-                .insert(Key::listener(bound), Owner::Socket(i as u16))
-                .map_err(|_| TcpListenError::AddrInUse)?;
-        }
-        Ok(())
     }
 
     /// Takes the oldest established connection from a listener.
@@ -287,8 +235,10 @@ impl Stack {
             Some(TcpState::Closed) | None => {}
             Some(_) => return Err(TcpConnectError::IsConnected),
         }
-        if remote.port() == 0 || remote.ip().is_broadcast() || remote.ip().is_multicast() {
-            return Err(TcpConnectError::BadAddress);
+        // Linux (tcp_v4_connect): a route to a broadcast or multicast
+        // destination is ENETUNREACH. Port 0 is sent to like any other.
+        if remote.ip().is_broadcast() || remote.ip().is_multicast() {
+            return Err(TcpConnectError::NoRoute);
         }
         // Linux: 0.0.0.0 means this host.
         let remote = if remote.ip().is_unspecified() {
@@ -302,6 +252,9 @@ impl Stack {
             .net
             .route(*remote.ip(), src_hint, None, now)
             .map_err(|_| TcpConnectError::NoRoute)?;
+        if eg.broadcast {
+            return Err(TcpConnectError::NoRoute);
+        }
         let local_ip = src_hint.unwrap_or(eg.src);
         let port = match bound {
             Some(b) => b.port(),
@@ -375,7 +328,9 @@ impl Stack {
     }
 
     /// Reads received data. `Ok(0)` means the peer closed its side (end of
-    /// stream) and everything was read.
+    /// stream) and everything was read, or `buf` is empty and data is
+    /// waiting (as Linux's `recv` with length 0; with nothing waiting on
+    /// an open stream it is `WouldBlock`).
     pub fn tcp_recv(&mut self, h: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpRecvError> {
         self.tcp_read(h, buf, false)
     }
@@ -400,6 +355,9 @@ impl Stack {
                 None => TcpRecvError::NotConnected,
             });
         };
+        if buf.is_empty() && !s.rx.is_empty() {
+            return Ok(0);
+        }
         let n = if peek {
             s.rx.peek(0, buf)
         } else {
@@ -512,6 +470,72 @@ impl Stack {
             listen::close_listener(&mut self.net, &mut self.tcp, i, now);
         }
         self.tcp.free(i);
+    }
+
+    /// Drops the connection but keeps the socket, as Linux's
+    /// `tcp_disconnect` (behind `connect` with `AF_UNSPEC`, and `shutdown`
+    /// in SYN-SENT): the handle stays valid with its options and the state
+    /// is `Closed`, ready for another `tcp_connect` or `tcp_listen`.
+    ///
+    /// - ESTABLISHED, CLOSE-WAIT, FIN-WAIT-1/2, SYN-RECEIVED: a RST goes to
+    ///   the peer and the pending error becomes `Reset` (ECONNRESET).
+    /// - SYN-SENT: nothing is sent; the pending error becomes `Reset`.
+    /// - CLOSING, LAST-ACK, TIME-WAIT (our FIN is out): dropped silently.
+    /// - LISTEN: listening stops; half-open connections are forgotten and
+    ///   unaccepted ones reset.
+    ///
+    /// Buffers and the demultiplexing entry go. An address and port the
+    /// application bound stay bound; a port chosen by the stack (and an
+    /// address taken from the route) are released.
+    pub fn tcp_disconnect(&mut self, h: TcpHandle, now: Instant) -> Result<(), TcpSendError> {
+        let s = self.tcp.get(h).ok_or(TcpSendError::BadHandle)?;
+        let i = h.index();
+        if s.backlog.is_some() {
+            listen::close_listener(&mut self.net, &mut self.tcp, i, now);
+        } else if let Some(t) = s.tcb.as_ref() {
+            let reset = matches!(
+                t.state,
+                TcpState::Established
+                    | TcpState::CloseWait
+                    | TcpState::FinWait1
+                    | TcpState::FinWait2
+                    | TcpState::SynReceived
+            );
+            if reset {
+                send_reset(
+                    &mut self.net,
+                    now,
+                    t.local,
+                    t.remote,
+                    t.snd_nxt,
+                    Some(t.rcv_nxt),
+                );
+            }
+            if reset || t.state == TcpState::SynSent {
+                s.error = Some(TcpError::Reset);
+            }
+        }
+        self.tcp.clear_connection(i);
+        let s = &mut self.tcp.sockets[i];
+        s.bound = match s.bound {
+            Some(b) if s.port_locked => {
+                let ip = if s.addr_locked {
+                    *b.ip()
+                } else {
+                    Ipv4Addr::UNSPECIFIED
+                };
+                Some(SocketAddrV4::new(ip, b.port()))
+            }
+            // A bound address keeps the port it was bound with.
+            Some(b) if s.addr_locked => Some(b),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// Slots free for `tcp_open` without reclaiming one (diagnostics).
+    pub fn tcp_free_slots(&self) -> usize {
+        self.tcp.sockets.iter().filter(|s| !s.in_use).count()
     }
 
     /// The state of a socket.

@@ -52,6 +52,14 @@ impl Net {
         }
         let local = SocketAddrV4::new(dst, seg.dst_port);
         let remote = SocketAddrV4::new(src, seg.src_port);
+        // Port 0 is reserved (RFC 6335 §6). A segment to it finds no socket
+        // and is reset below, as Linux does; one from it is only for a
+        // connection we opened to port 0 (its RST refuses us), never for
+        // a listener, and is never answered.
+        if seg.src_port == 0 && tcp.demux.get(&Key { local, remote }).is_none() {
+            self.stats.tcp.drop_malformed += 1;
+            return;
+        }
         match tcp.demux.lookup(local, remote) {
             Some(Owner::Socket(i)) => {
                 let i = usize::from(i);

@@ -228,7 +228,7 @@ pub(crate) fn on_request_segment(
         return;
     }
     // The handshake is complete: make the connection.
-    let Some(i) = tcp.alloc() else {
+    let Some(i) = tcp.alloc(net, now) else {
         // No socket free: keep the request; the peer's data or our SYN-ACK
         // retransmission tries again (Linux drops the ACK the same way).
         net.stats.tcp.drop_syn_backlog += 1;
@@ -245,6 +245,12 @@ pub(crate) fn on_request_segment(
             l.rx.capacity(),
             l.tx.capacity(),
         )
+    };
+    // Like every option, SO_REUSEADDR and the binding's locks are
+    // inherited from the listener (Linux copies the socket).
+    let (reuse_addr, addr_locked, port_locked) = {
+        let l = &tcp.sockets[li];
+        (l.reuse_addr, l.addr_locked, l.port_locked)
     };
     let mut t = Tcb::new(req.local, req.remote, req.iss, now, algo);
     t.state = TcpState::Established;
@@ -296,6 +302,9 @@ pub(crate) fn on_request_segment(
     s.nodelay = nodelay;
     s.keepalive = keepalive;
     s.user_timeout_ms = user_timeout_ms;
+    s.reuse_addr = reuse_addr;
+    s.addr_locked = addr_locked;
+    s.port_locked = port_locked;
     s.accept_of = Some(req.listener);
     s.accept_seq = tcp.accept_counter;
     s.bound = Some(req.local);

@@ -7,7 +7,8 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `api.rs` | the calls on [`crate::Stack`]: open, bind, listen, accept, connect, send, recv, shutdown, close, options |
+//! | `api.rs` | the calls on [`crate::Stack`]: open, accept, connect, disconnect, send, recv, shutdown, close, options |
+//! | `bind.rs` | bind and listen: address conflicts and `SO_REUSEADDR`, reclaiming slots when the table is full |
 //! | `tcb.rs` | the per-connection state |
 //! | `input.rs` | segment arrival: state machine, acceptability, RST/SYN rules |
 //! | `ack.rs` | acknowledgements: RTT, congestion, fast retransmit, SACK recovery |
@@ -25,6 +26,7 @@
 pub mod ack;
 pub mod api;
 pub mod assembler;
+pub mod bind;
 pub mod buffer;
 pub mod congestion;
 pub mod demux;
@@ -200,6 +202,14 @@ pub(crate) struct TcpSocket {
     pub user_timeout_ms: u32,
     /// The error of a connection that is gone, until read.
     pub error: Option<TcpError>,
+    /// `SO_REUSEADDR`.
+    pub reuse_addr: bool,
+    /// The application bound a specific address (Linux's
+    /// `SOCK_BINDADDR_LOCK`): a disconnect keeps it.
+    pub addr_locked: bool,
+    /// The application bound a port other than 0 (`SOCK_BINDPORT_LOCK`):
+    /// a disconnect keeps it.
+    pub port_locked: bool,
     pub tcb: Option<Tcb>,
     pub rx: RingBuffer<TCP_RX_BUFFER>,
     pub tx: RingBuffer<TCP_TX_BUFFER>,
@@ -219,6 +229,9 @@ impl TcpSocket {
         keepalive: KeepaliveCfg::OFF,
         user_timeout_ms: 0,
         error: None,
+        reuse_addr: false,
+        addr_locked: false,
+        port_locked: false,
         tcb: None,
         rx: RingBuffer::new(),
         tx: RingBuffer::new(),
@@ -269,9 +282,13 @@ impl TcpSockets {
         }
     }
 
-    /// Takes a free slot.
-    pub fn alloc(&mut self) -> Option<usize> {
-        let i = self.sockets.iter().position(|s| !s.in_use)?;
+    /// Takes a free slot; when none is free, reclaims one from a connection
+    /// the application has let go of (see [`TcpSockets::reclaim`]).
+    pub fn alloc(&mut self, net: &mut crate::net::Net, now: crate::time::Instant) -> Option<usize> {
+        let i = match self.sockets.iter().position(|s| !s.in_use) {
+            Some(i) => i,
+            None => self.reclaim(net, now)?,
+        };
         let s = &mut self.sockets[i];
         let generation = s.generation.wrapping_add(1);
         *s = TcpSocket {
@@ -280,6 +297,37 @@ impl TcpSockets {
             ..TcpSocket::EMPTY
         };
         Some(i)
+    }
+
+    /// The local address a socket holds: its connection's, else its
+    /// binding.
+    pub fn local_of(s: &TcpSocket) -> Option<SocketAddrV4> {
+        s.tcb.as_ref().map(|t| t.local).or(s.bound)
+    }
+
+    /// Drops socket `i`'s connection and listen state, keeping the slot,
+    /// its handle and its options: the TCB, the buffers, the demux entries
+    /// and the listen backlog go. Unaccepted connections of a listener
+    /// must be dealt with first ([`listen::close_listener`]).
+    pub fn clear_connection(&mut self, i: usize) {
+        let s = &mut self.sockets[i];
+        if let Some(t) = s.tcb.take() {
+            self.demux.remove(
+                &Key {
+                    local: t.local,
+                    remote: t.remote,
+                },
+                Owner::Socket(i as u16),
+            );
+        }
+        if s.backlog.take().is_some() {
+            if let Some(b) = s.bound {
+                self.demux
+                    .remove(&Key::listener(b), Owner::Socket(i as u16));
+            }
+        }
+        s.rx.clear();
+        s.tx.clear();
     }
 
     /// Whether a local port is used by any socket or half-open connection.

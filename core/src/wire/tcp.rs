@@ -404,8 +404,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a segment from `src` to `dst`: the length checks of
     /// [`TcpPacket::check_len`], then the checksum ([`Error::Checksum`]),
-    /// then [`Error::Malformed`] for port 0 (reserved in the IANA port
-    /// registry, RFC 6335), for SYN with RST or FIN, or for a malformed
+    /// then [`Error::Malformed`] for SYN with RST or FIN, or for a malformed
     /// option list (RFC 9293 §3.1, MUST-7). Other flag combinations
     /// collapse by priority RST > SYN > FIN > PSH. Unknown options are
     /// ignored (MUST-6); a repeated option keeps its last value; a window
@@ -421,9 +420,6 @@ impl<'a> TcpRepr<'a> {
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);
-        }
-        if packet.src_port() == 0 || packet.dst_port() == 0 {
-            return Err(Error::Malformed);
         }
         let control = match (packet.rst(), packet.syn(), packet.fin(), packet.psh()) {
             (_, true, true, _) | (true, true, _, _) => return Err(Error::Malformed),
@@ -766,6 +762,8 @@ pub(crate) mod tests {
             let parsed = TcpRepr::parse(&packet, SRC, DST).map(|r| r.control);
             assert_eq!(parsed, control.ok_or(Error::Malformed), "{flags:#x}");
         }
+        // Port 0 parses: TCP decides what to do with it (Linux answers a
+        // segment to port 0 with RST, like any closed port).
         for (src_port, dst_port) in [(0, 80), (80, 0)] {
             let (buf, len) = round_trip(&BASE, &BASE);
             let mut buf = buf;
@@ -774,7 +772,8 @@ pub(crate) mod tests {
             packet.set_dst_port(dst_port);
             packet.fill_checksum(SRC, DST);
             let packet = TcpPacket::new_checked(&buf[..len]).unwrap();
-            assert_eq!(TcpRepr::parse(&packet, SRC, DST), Err(Error::Malformed));
+            let r = TcpRepr::parse(&packet, SRC, DST).unwrap();
+            assert_eq!((r.src_port, r.dst_port), (src_port, dst_port));
         }
     }
 

@@ -200,9 +200,9 @@ pub struct UdpRepr {
 
 impl UdpRepr {
     /// Parses a datagram from `src` to `dst`: the length checks of
-    /// [`UdpPacket::check_len`], then the checksum ([`Error::Checksum`]),
-    /// then [`Error::Malformed`] for destination port 0, which is reserved
-    /// and cannot be bound.
+    /// [`UdpPacket::check_len`], then the checksum ([`Error::Checksum`]).
+    /// Destination port 0 parses: no socket can hold it, so UDP answers it
+    /// as a closed port (Linux: ICMP port unreachable).
     pub fn parse<T: AsRef<[u8]>>(
         packet: &UdpPacket<T>,
         src: Ipv4Addr,
@@ -211,9 +211,6 @@ impl UdpRepr {
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);
-        }
-        if packet.dst_port() == 0 {
-            return Err(Error::Malformed);
         }
         Ok(UdpRepr {
             src_port: packet.src_port(),
@@ -472,7 +469,7 @@ pub(crate) mod tests {
         );
         let packet = UdpPacket::new_checked(&buf[..]).unwrap();
         assert!(packet.verify_checksum(SRC, DST));
-        assert_eq!(UdpRepr::parse(&packet, SRC, DST), Err(Error::Malformed));
+        assert_eq!(UdpRepr::parse(&packet, SRC, DST), Ok(repr));
     }
 
     #[test]
