@@ -29,7 +29,7 @@ use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::time::Instant;
 
 pub use clock::{to_std, Clock};
-pub use platform::{catch_termination, terminating, OsEntropy};
+pub use platform::{boxed_stack, catch_termination, terminating, OsEntropy};
 pub use wake::{poll_host, preserve_errno, wait_readable_any, Waker};
 
 /// The clone device through which TAP interfaces are created or attached.

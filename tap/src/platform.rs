@@ -32,3 +32,18 @@ pub fn catch_termination() -> std::io::Result<()> {
 pub fn terminating() -> bool {
     sys::TERMINATE.load(std::sync::atomic::Ordering::SeqCst)
 }
+
+/// A [`Stack`](wolfip_core::Stack) on the heap, keyed from the kernel's
+/// entropy. The stack is megabytes large with big configurations and
+/// `Stack::new` builds it by value, which can overflow the caller's stack
+/// (a program's main thread has 8 MiB, a debug build needs room for more
+/// than one copy): it is built on a short-lived thread with room for it.
+pub fn boxed_stack() -> std::io::Result<Box<wolfip_core::Stack>> {
+    let bytes = core::mem::size_of::<wolfip_core::Stack>();
+    std::thread::Builder::new()
+        .name("wolfip-build".into())
+        .stack_size(4 * bytes + (8 << 20))
+        .spawn(|| Box::new(wolfip_core::Stack::new(&mut OsEntropy)))?
+        .join()
+        .map_err(|_| std::io::Error::other("building the stack panicked"))
+}
