@@ -22,7 +22,7 @@ use wolfip_core::rand::EntropySource;
 use wolfip_core::time::earliest;
 use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{IfaceConfig, IfaceId, Instant, Ipv4Addr, Ipv4Cidr, Stack};
-use wolfip_tap::{preserve_errno, Clock, OsEntropy, TapDevice, Waker};
+use wolfip_tap::{boxed_stack, preserve_errno, Clock, OsEntropy, TapDevice, Waker};
 
 /// A driver as an embedded port registers it: frames out through the
 /// device, frames in through [`input`].
@@ -218,15 +218,7 @@ impl Hosted {
 static RUNTIME: OnceLock<Engine<Hosted>> = OnceLock::new();
 
 fn build(mode: Mode) -> Result<Engine<Hosted>, Errno> {
-    // The stack is megabytes large and built by value: build it on a
-    // thread with room for it rather than on the caller's stack.
-    let stack = std::thread::Builder::new()
-        .name("wolfip-init".into())
-        .stack_size(64 << 20)
-        .spawn(|| Box::new(Stack::new(&mut OsEntropy)))
-        .map_err(|_| Errno::ENOMEM)?
-        .join()
-        .map_err(|_| Errno::ENOMEM)?;
+    let stack = boxed_stack().map_err(|_| Errno::ENOMEM)?;
     let service_waker = Waker::new().map_err(io_errno)?;
     Ok(Engine::new(Hosted {
         mode,

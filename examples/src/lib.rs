@@ -17,7 +17,7 @@ use wolfip_core::{
     IfaceConfig, IfaceId, Ipv4Addr, Ipv4Cidr, SocketAddrV4, Stack, TcpHandle, TcpRecvError,
     UdpHandle, UdpRecvError,
 };
-use wolfip_tap::{Clock, OsEntropy, TapDevice};
+use wolfip_tap::{Clock, TapDevice};
 
 /// The hardware address the examples give the stack by default
 /// (locally administered: the 0x02 bit of the first octet).
@@ -106,25 +106,10 @@ impl<D: HostDevice> HostDevice for FaultInjector<D> {
 
 /// How many TCP sockets are in use (listeners, connections, and those
 /// closed by the application but still finishing in the background, e.g.
-/// in TIME-WAIT), found by opening sockets until none is left and closing
-/// them again. Meant for diagnostics when an application stops: a slot
+/// in TIME-WAIT). Meant for diagnostics when an application stops: a slot
 /// that never comes back shows up here.
-pub fn tcp_sockets_in_use(stack: &mut Stack, now: Instant) -> usize {
-    let mut probes = Vec::new();
-    // Bounded by the number of slots; the limit guards against a stack
-    // that would hand out more.
-    while probes.len() <= wolfip_core::config::TCP_SOCKETS {
-        match stack.tcp_open() {
-            Ok(h) => probes.push(h),
-            Err(_) => break, // NoSocketsLeft
-        }
-    }
-    let free = probes.len();
-    for h in probes {
-        // Never bound nor connected: closing frees the slot at once.
-        stack.tcp_close(h, now);
-    }
-    wolfip_core::config::TCP_SOCKETS.saturating_sub(free)
+pub fn tcp_sockets_in_use(stack: &mut Stack, _now: Instant) -> usize {
+    wolfip_core::config::TCP_SOCKETS.saturating_sub(stack.tcp_free_slots())
 }
 
 /// Echoes every UDP datagram back to its sender.
@@ -258,7 +243,7 @@ pub fn make_stack(
     ip: Ipv4Cidr,
     gateway: Option<Ipv4Addr>,
 ) -> Result<(Box<Stack>, IfaceId), String> {
-    let mut stack = Box::new(Stack::new(&mut OsEntropy));
+    let mut stack = wolfip_tap::boxed_stack().map_err(|e| format!("building the stack: {e}"))?;
     let iface = stack
         .add_interface(IfaceConfig::ethernet(mac))
         .map_err(|e| format!("add_interface: {e:?}"))?;
