@@ -216,7 +216,7 @@ impl<P: Port> Engine<P> {
     /// `shutdown`: wakes calls blocked on `fd` (an accept then fails with
     /// `EINVAL`, a recv returns 0, as on Linux).
     pub fn shutdown(&self, fd: i32, how: i32) -> Result<(), Errno> {
-        self.call(|stack, s, _| s.shutdown(stack, fd, how))
+        self.call(|stack, s, now| s.shutdown(stack, fd, how, now))
     }
 
     /// `setsockopt` with the value as bytes.

@@ -154,7 +154,21 @@ impl Sockets {
             Proto::Udp(h) => stack.udp_connect(h, addr, now).map_err(Errno::from),
             Proto::Tcp(h) => {
                 let Some(addr) = addr else {
-                    return Err(Errno::EAFNOSUPPORT);
+                    // Linux: connect(AF_UNSPEC) disconnects (tcp_disconnect:
+                    // a RST to a synchronized peer) and the socket can
+                    // connect again.
+                    if e.listening {
+                        return Err(Errno::EISCONN);
+                    }
+                    stack.tcp_disconnect(h, now).map_err(Errno::from)?;
+                    e.connecting = false;
+                    e.connect_failed_reported = false;
+                    e.reset_seen = false;
+                    e.error_closed = false;
+                    e.shut_rd = false;
+                    e.shut_wr = false;
+                    e.disconnected = true;
+                    return Ok(());
                 };
                 match stack.tcp_state(h) {
                     Some(TcpState::Listen) => Err(Errno::EISCONN),
@@ -174,6 +188,7 @@ impl Sockets {
                         stack.tcp_connect(h, addr, now).map_err(Errno::from)?;
                         e.connecting = true;
                         e.error_closed = false;
+                        e.disconnected = false;
                         Err(Errno::EINPROGRESS)
                     }
                     Some(_) if e.connecting => {
@@ -287,7 +302,13 @@ impl Sockets {
     }
 
     /// `shutdown(fd, SHUT_RD | SHUT_WR | SHUT_RDWR)`.
-    pub fn shutdown(&mut self, stack: &mut Stack, fd: i32, how: i32) -> Result<(), Errno> {
+    pub fn shutdown(
+        &mut self,
+        stack: &mut Stack,
+        fd: i32,
+        how: i32,
+        now: Instant,
+    ) -> Result<(), Errno> {
         let (rd, wr) = match how {
             libc::SHUT_RD => (true, false),
             libc::SHUT_WR => (false, true),
@@ -316,6 +337,15 @@ impl Sockets {
                 match stack.tcp_state(h) {
                     Some(TcpState::Closed) | None | Some(TcpState::Listen) => {
                         return Err(Errno::ENOTCONN)
+                    }
+                    // Linux (inet_shutdown): in SYN-SENT any shutdown
+                    // abandons the attempt (tcp_disconnect, ECONNRESET
+                    // pending) and leaves the socket unconnected.
+                    Some(TcpState::SynSent) => {
+                        stack.tcp_disconnect(h, now).map_err(Errno::from)?;
+                        e.connecting = false;
+                        e.disconnected = true;
+                        return Ok(());
                     }
                     _ => stack.tcp_shutdown(h, which).map_err(Errno::from)?,
                 }
@@ -367,7 +397,12 @@ impl Sockets {
                 ) => stack.tcp_peer_addr(h).ok_or(Errno::ENOTCONN),
                 _ => Err(Errno::ENOTCONN),
             },
-            Proto::Udp(h) => stack.udp_peer_addr(h).ok_or(Errno::ENOTCONN),
+            // A datagram socket connected to port 0 sends there but has no
+            // peer to name (Linux).
+            Proto::Udp(h) => stack
+                .udp_peer_addr(h)
+                .filter(|a| a.port() != 0)
+                .ok_or(Errno::ENOTCONN),
         }
     }
 

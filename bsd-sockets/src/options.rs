@@ -363,7 +363,13 @@ fn set_socket(stack: &mut Stack, e: &mut Entry, name: i32, value: &[u8]) -> Resu
     // looks at the name.
     let v = get_int(value)?;
     match name {
-        libc::SO_REUSEADDR => e.reuse_addr = v != 0,
+        libc::SO_REUSEADDR => {
+            match e.proto {
+                Proto::Tcp(h) => stack.tcp_set_reuse_addr(h, v != 0).map_err(Errno::from)?,
+                Proto::Udp(h) => stack.udp_set_reuse_addr(h, v != 0).map_err(Errno::from)?,
+            }
+            e.reuse_addr = v != 0;
+        }
         libc::SO_KEEPALIVE => {
             if let Proto::Tcp(h) = e.proto {
                 let ka = (v != 0).then(|| keepalive_of(e));

@@ -68,7 +68,9 @@ impl Sockets {
                 // Linux shuts both directions when a connection ends by an
                 // error (tcp_done: reset, refused, timed out), and they stay
                 // shut after the error was reported.
-                let reset = closed && (e.reset_seen || e.error_closed || error.is_some());
+                let reset = closed
+                    && !e.disconnected
+                    && (e.reset_seen || e.error_closed || error.is_some());
                 let rcv_shut = e.shut_rd || stack.tcp_peer_closed(h) || reset;
                 let snd_shut = e.shut_wr || stack.tcp_local_closed(h) || reset;
                 if (rcv_shut && snd_shut) || closed {

@@ -76,6 +76,10 @@ pub struct Entry {
     /// a call already reported: Linux leaves both directions shut
     /// (`tcp_done`), so poll still shows IN+OUT+HUP+RDHUP.
     pub error_closed: bool,
+    /// The connection was dropped by `shutdown` in SYN-SENT or
+    /// `connect(AF_UNSPEC)` (Linux `tcp_disconnect`: no direction is shut,
+    /// only ECONNRESET is pending).
+    pub disconnected: bool,
     /// The socket options kept by the descriptor (`setsockopt`).
     pub opts: SockOpts,
     /// Calls blocked on this descriptor right now.
@@ -164,6 +168,7 @@ impl Entry {
             listening: false,
             reset_seen: false,
             error_closed: false,
+            disconnected: false,
             opts: SockOpts::DEFAULT,
             busy: 0,
             closing: false,

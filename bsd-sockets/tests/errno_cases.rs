@@ -60,7 +60,10 @@ fn closed_descriptor_is_ebadf() {
         assert_eq!(w.s.connect(st, bad, Some(lo(1)), w.now), Err(Errno::EBADF));
         assert_eq!(w.s.sendto(st, bad, b"x", None, w.now), Err(Errno::EBADF));
         assert_eq!(w.s.recvfrom(st, bad, &mut [0; 4]), Err(Errno::EBADF));
-        assert_eq!(w.s.shutdown(st, bad, libc::SHUT_WR), Err(Errno::EBADF));
+        assert_eq!(
+            w.s.shutdown(st, bad, libc::SHUT_WR, w.now),
+            Err(Errno::EBADF)
+        );
         assert_eq!(w.s.getsockname(st, bad), Err(Errno::EBADF));
         assert_eq!(w.s.get_flags(bad), Err(Errno::EBADF));
         assert_eq!(w.s.close(st, bad, w.now), Err(Errno::EBADF));
@@ -121,7 +124,7 @@ fn accept_after_listener_shut_rd() {
     let mut w = World::new();
     let t = w.tcp();
     w.s.listen(&mut w.stack, t, 4).unwrap();
-    w.s.shutdown(&mut w.stack, t, libc::SHUT_RD).unwrap();
+    w.s.shutdown(&mut w.stack, t, libc::SHUT_RD, w.now).unwrap();
     assert_eq!(w.s.accept(&mut w.stack, t, 0), Err(Errno::EINVAL));
 }
 
@@ -282,7 +285,7 @@ fn data_then_peer_fin() {
     let mut w = World::new();
     let (c, a) = w.pair(7002);
     assert_eq!(w.s.sendto(&mut w.stack, c, b"hello", None, w.now), Ok(5));
-    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR).unwrap();
+    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR, w.now).unwrap();
     w.pump();
     let mut buf = [0u8; 16];
     assert_eq!(w.s.recvfrom(&mut w.stack, a, &mut buf), Ok((5, None)));
@@ -297,13 +300,13 @@ fn data_then_peer_fin() {
 fn own_shutdown() {
     let mut w = World::new();
     let (c, _a) = w.pair(7003);
-    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR).unwrap();
-    assert_eq!(w.s.shutdown(&mut w.stack, c, libc::SHUT_WR), Ok(()));
+    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR, w.now).unwrap();
+    assert_eq!(w.s.shutdown(&mut w.stack, c, libc::SHUT_WR, w.now), Ok(()));
     assert_eq!(
         w.s.sendto(&mut w.stack, c, b"x", None, w.now),
         Err(Errno::EPIPE)
     );
-    w.s.shutdown(&mut w.stack, c, libc::SHUT_RD).unwrap();
+    w.s.shutdown(&mut w.stack, c, libc::SHUT_RD, w.now).unwrap();
     assert_eq!(w.s.recvfrom(&mut w.stack, c, &mut [0; 4]), Ok((0, None)));
 }
 
@@ -336,17 +339,20 @@ fn shutdown_errors() {
     let mut w = World::new();
     let t = w.tcp();
     assert_eq!(
-        w.s.shutdown(&mut w.stack, t, libc::SHUT_WR),
+        w.s.shutdown(&mut w.stack, t, libc::SHUT_WR, w.now),
         Err(Errno::ENOTCONN)
     );
-    assert_eq!(w.s.shutdown(&mut w.stack, t, 7), Err(Errno::EINVAL));
+    assert_eq!(w.s.shutdown(&mut w.stack, t, 7, w.now), Err(Errno::EINVAL));
     let u = w.udp();
     assert_eq!(
-        w.s.shutdown(&mut w.stack, u, libc::SHUT_RDWR),
+        w.s.shutdown(&mut w.stack, u, libc::SHUT_RDWR, w.now),
         Err(Errno::ENOTCONN)
     );
     w.s.connect(&mut w.stack, u, Some(lo(9)), w.now).unwrap();
-    assert_eq!(w.s.shutdown(&mut w.stack, u, libc::SHUT_RDWR), Ok(()));
+    assert_eq!(
+        w.s.shutdown(&mut w.stack, u, libc::SHUT_RDWR, w.now),
+        Ok(())
+    );
 }
 
 /// UDP: send on an unconnected socket without an address EDESTADDRREQ; a

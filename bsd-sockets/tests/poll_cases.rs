@@ -69,10 +69,10 @@ fn established() {
 fn half_and_full_close() {
     let mut w = World::new();
     let (c, a) = w.pair(8002);
-    w.s.shutdown(&mut w.stack, a, libc::SHUT_WR).unwrap();
+    w.s.shutdown(&mut w.stack, a, libc::SHUT_WR, w.now).unwrap();
     w.pump();
     assert_eq!(w.s.revents(&mut w.stack, c), POLLIN | POLLOUT | POLLRDHUP);
-    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR).unwrap();
+    w.s.shutdown(&mut w.stack, c, libc::SHUT_WR, w.now).unwrap();
     w.pump();
     assert_eq!(
         w.s.revents(&mut w.stack, c),

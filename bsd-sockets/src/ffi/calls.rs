@@ -496,7 +496,7 @@ pub extern "C" fn wolfip_shutdown(fd: c_int, how: c_int) -> c_int {
         // SAFETY: no pointers.
         return unsafe { libc::shutdown(fd, how) };
     }
-    ret_int(eng().and_then(|e| e.call(|stack, s, _| s.shutdown(stack, fd, how).map(|()| 0))))
+    ret_int(eng().and_then(|e| e.shutdown(fd, how).map(|()| 0)))
 }
 
 /// `getsockopt(2)`.
