@@ -17,7 +17,10 @@ use core::fmt;
 
 /// Parses a decimal build-time override, or returns `default` (also used by
 /// the other crates of the project for their own `WOLFIP_*` knobs).
-/// A malformed value stops the build with a message naming the problem.
+/// A malformed value stops the build with a message naming the problem:
+/// every caller in the project evaluates it in a `const` item, so its
+/// panics (and the overflow check of `n += digit`) fire while compiling,
+/// never in a running stack.
 pub const fn env_or(value: Option<&str>, default: usize) -> usize {
     let s = match value {
         Some(s) => s.as_bytes(),

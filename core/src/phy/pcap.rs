@@ -56,28 +56,15 @@ fn record_header(now: Instant, len: usize) -> [u8; 16] {
     h
 }
 
-/// Holds the writer and flushes it when dropped, so [`PcapWriter`] itself
-/// needs no `Drop` and can be taken apart by value.
-#[derive(Debug)]
-struct FlushOnDrop<W: Write> {
-    writer: Option<W>,
-}
-
-impl<W: Write> Drop for FlushOnDrop<W> {
-    fn drop(&mut self) {
-        if let Some(w) = self.writer.as_mut() {
-            // Nothing sensible to do with an error while dropping.
-            let _ = w.flush();
-        }
-    }
-}
-
 /// A [`Device`] that records the traffic of the device it wraps; see the
 /// [module documentation](self).
 #[derive(Debug)]
 pub struct PcapWriter<D, W: Write> {
     inner: D,
-    out: FlushOnDrop<W>,
+    /// The capture. A buffering writer flushes itself when dropped
+    /// (`BufWriter` does, and `to_file` uses one), so `PcapWriter` needs no
+    /// `Drop` of its own and can be taken apart by value.
+    out: W,
     /// Set after the first write error; nothing more is recorded.
     failed: bool,
     records: u64,
@@ -90,9 +77,7 @@ impl<D: Device, W: Write> PcapWriter<D, W> {
         writer.write_all(&global_header())?;
         Ok(PcapWriter {
             inner,
-            out: FlushOnDrop {
-                writer: Some(writer),
-            },
+            out: writer,
             failed: false,
             records: 0,
             write_errors: 0,
@@ -112,11 +97,7 @@ impl<D: Device, W: Write> PcapWriter<D, W> {
 
     /// The capture writer.
     pub fn writer(&self) -> &W {
-        // Only `into_parts` takes the writer out, and it consumes `self`.
-        self.out
-            .writer
-            .as_ref()
-            .expect("writer present until into_parts")
+        &self.out
     }
 
     /// Flushes the capture and returns the wrapped device; the writer is
@@ -128,20 +109,12 @@ impl<D: Device, W: Write> PcapWriter<D, W> {
     /// Flushes the capture and returns the wrapped device and the writer.
     pub fn into_parts(mut self) -> (D, W) {
         let _ = self.flush();
-        let writer = self
-            .out
-            .writer
-            .take()
-            .expect("writer present until into_parts");
-        (self.inner, writer)
+        (self.inner, self.out)
     }
 
     /// Flushes buffered records to the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
-        match self.out.writer.as_mut() {
-            Some(w) => w.flush().inspect_err(|_| self.write_errors += 1),
-            None => Ok(()),
-        }
+        self.out.flush().inspect_err(|_| self.write_errors += 1)
     }
 
     /// Records written so far.
@@ -165,9 +138,7 @@ impl<D: Device, W: Write> PcapWriter<D, W> {
         if self.failed {
             return;
         }
-        let Some(w) = self.out.writer.as_mut() else {
-            return;
-        };
+        let w = &mut self.out;
         let incl = frame.len().min(PCAP_SNAPLEN as usize);
         let result = w
             .write_all(&record_header(now, frame.len()))
