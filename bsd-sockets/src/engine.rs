@@ -198,6 +198,11 @@ impl<P: Port> Engine<P> {
         r
     }
 
+    /// Runs `f` on the descriptor table alone (flags, lookups).
+    pub fn table<R>(&self, f: impl FnOnce(&mut Sockets) -> R) -> R {
+        self.port.with(|_, s, _| f(s))
+    }
+
     /// `socket`.
     pub fn socket(&self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno> {
         self.call(|stack, s, _| s.socket(stack, domain, ty, protocol))
@@ -270,7 +275,7 @@ impl<P: Port> Engine<P> {
         if started && matches!(r, Err(e) if e != Errno::EINPROGRESS) {
             // A blocking connect consumed its error: the next one starts a
             // new attempt (Linux).
-            self.port.with(|_, s, _| {
+            self.table(|s| {
                 if let Ok(e) = s.table.get(fd) {
                     e.connect_failed_reported = false;
                 }
@@ -305,10 +310,9 @@ impl<P: Port> Engine<P> {
                 Err(e) if e == Errno::EAGAIN => {
                     Step::Pending(if sent > 0 { Ok(sent) } else { Err(e) })
                 }
-                Err(e) if sent > 0 => {
-                    let _ = e;
-                    Step::Done(Ok(sent))
-                }
+                // An error after some bytes went: report the bytes (Linux);
+                // the error comes with the next call.
+                Err(_) if sent > 0 => Step::Done(Ok(sent)),
                 Err(e) => Step::Done(Err(e)),
             }
         })

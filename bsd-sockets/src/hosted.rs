@@ -301,7 +301,6 @@ fn configure(
 ) -> Result<(), Errno> {
     stack.set_ipv4(id, cidr).map_err(|_| Errno::EINVAL)?;
     if let Some(gw) = gateway {
-        let _ = id;
         stack
             .set_default_gateway(gw)
             .map_err(|_| Errno::ENETUNREACH)?;

@@ -24,7 +24,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -106,31 +106,6 @@ fn skip(test: &str) -> bool {
 
 // ---------------------------------------------------------------------
 // Processes.
-
-/// Reads all of `r` on a thread.
-fn drain<R: Read + Send + 'static>(mut r: R) -> JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = r.read_to_end(&mut v);
-        v
-    })
-}
-
-/// Waits at most `limit` for `child` to exit (polling every 10 ms).
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(s)) => return Some(s),
-            Ok(None) => {}
-            Err(e) => panic!("wait: {e}"),
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// A running echo server whose stdout is read line by line as it comes.
 /// Killed (SIGKILL) and reaped when dropped, unless [`Server::finish`]
@@ -244,7 +219,7 @@ impl Server {
     /// running, kills it and returns an error with its output.
     fn finish(mut self) -> Result<Output, String> {
         let mut child = self.child.take().expect("running");
-        let status = wait_timeout(&mut child, EXIT_LIMIT);
+        let status = wait_timeout(&mut child, EXIT_LIMIT).unwrap_or_else(|e| panic!("{e}"));
         if status.is_none() {
             let _ = child.kill();
             let _ = child.wait();
@@ -306,7 +281,7 @@ fn run_with_input(mut cmd: Command, input: Vec<u8>, limit: Duration) -> Result<O
     });
     let stdout = drain(child.stdout.take().expect("piped stdout"));
     let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let status = wait_timeout(&mut child, limit);
+    let status = wait_timeout(&mut child, limit)?;
     if status.is_none() {
         let _ = child.kill();
         let _ = child.wait();

@@ -13,15 +13,7 @@ use wolfip_core::{Ipv4Addr, SocketAddrV4};
 /// EBADF unless `fd` is an open descriptor of ours (Linux looks the
 /// descriptor up before it reads any other argument).
 fn open(fd: c_int) -> Result<(), Errno> {
-    eng()?.port_call(|s| s.table.get(fd).map(|_| ()))
-}
-
-impl crate::engine::Engine<crate::hosted::Hosted> {
-    /// Runs `f` on the descriptor table alone.
-    fn port_call<R>(&self, f: impl FnOnce(&mut crate::ops::Sockets) -> R) -> R {
-        use crate::engine::Port;
-        self.port().with(|_, s, _| f(s))
-    }
+    eng()?.table(|s| s.table.get(fd).map(|_| ()))
 }
 
 /// A byte count as `ssize_t`.
@@ -627,7 +619,7 @@ pub extern "C" fn wolfip_fcntl(fd: c_int, cmd: c_int, arg: c_long) -> c_int {
         return unsafe { libc::fcntl(fd, cmd, arg) };
     }
     let r = eng().and_then(|e| {
-        e.port_call(|s| match cmd {
+        e.table(|s| match cmd {
             libc::F_GETFL => s.get_flags(fd),
             libc::F_SETFL => s.set_flags(fd, arg as c_int).map(|()| 0),
             libc::F_GETFD => s.get_fd_flags(fd),

@@ -68,7 +68,7 @@ pub fn skip_without_root(test: &str) -> bool {
 
 /// Reads all of `r` on a thread, so a chatty child never blocks on a full
 /// pipe.
-fn drain<R: Read + Send + 'static>(mut r: R) -> JoinHandle<Vec<u8>> {
+pub fn drain<R: Read + Send + 'static>(mut r: R) -> JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut v = Vec::new();
         let _ = r.read_to_end(&mut v);
@@ -77,7 +77,7 @@ fn drain<R: Read + Send + 'static>(mut r: R) -> JoinHandle<Vec<u8>> {
 }
 
 /// Waits at most `limit` for `child` to exit (polling every 10 ms).
-fn wait_timeout(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>, String> {
+pub fn wait_timeout(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>, String> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(s) = child.try_wait().map_err(|e| format!("wait: {e}"))? {
