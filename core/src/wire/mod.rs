@@ -13,6 +13,8 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod dhcp;
+pub mod dns;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
