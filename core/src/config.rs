@@ -222,6 +222,54 @@ knob!(
     /// Delayed-ACK timer in milliseconds (RFC 9293 §3.8.6.3: under 500).
     TCP_DELAYED_ACK_MS, "WOLFIP_TCP_DELAYED_ACK_MS", 20
 );
+knob!(
+    /// ARP probes the DHCP client sends for an offered address before
+    /// using it (RFC 5227 §2.1.1; RFC 2131 §2.2 asks for a check); 0 skips
+    /// the check. lwIP: `DHCP_DOES_ARP_CHECK`.
+    DHCP_ARP_PROBES, "WOLFIP_DHCP_ARP_PROBES", 2
+);
+knob!(
+    /// Time between the DHCP client's ARP probes, and after the last one
+    /// before the address is taken (RFC 5227 uses 1-2 s; lwIP 500 ms).
+    DHCP_PROBE_INTERVAL_MS, "WOLFIP_DHCP_PROBE_INTERVAL_MS", 500
+);
+knob!(
+    /// Longest hostname the DHCP client sends (option 12).
+    DHCP_HOSTNAME_LEN, "WOLFIP_DHCP_HOSTNAME_LEN", 32
+);
+knob!(
+    /// DNS queries in flight at once. Zephyr: `DNS_NUM_CONCUR_QUERIES`.
+    DNS_QUERIES, "WOLFIP_DNS_QUERIES", 4
+);
+knob!(
+    /// DNS servers the resolver knows, set by hand and learned from DHCP
+    /// together. Zephyr: `DNS_RESOLVER_MAX_SERVERS`.
+    DNS_SERVERS, "WOLFIP_DNS_SERVERS", 4
+);
+knob!(
+    /// Names the DNS cache holds. lwIP: `DNS_TABLE_SIZE`.
+    DNS_CACHE_ENTRIES, "WOLFIP_DNS_CACHE_ENTRIES", 8
+);
+knob!(
+    /// Addresses kept per resolved name (lwIP keeps one; Zephyr reports
+    /// each address through its callback).
+    DNS_MAX_ADDRESSES, "WOLFIP_DNS_MAX_ADDRESSES", 4
+);
+knob!(
+    /// First DNS retransmission timeout; it doubles each round over the
+    /// servers.
+    DNS_TIMEOUT_MS, "WOLFIP_DNS_TIMEOUT_MS", 1000
+);
+knob!(
+    /// Rounds over all DNS servers before a query times out (glibc's
+    /// `attempts`, lwIP's `DNS_MAX_RETRIES`).
+    DNS_ATTEMPTS, "WOLFIP_DNS_ATTEMPTS", 3
+);
+knob!(
+    /// Events (DHCP lease changes, finished DNS queries) kept until the
+    /// application reads them; the oldest is dropped and counted past it.
+    EVENTS, "WOLFIP_EVENTS", 16
+);
 
 /// Interfaces including the loopback interface (index 0).
 pub const ALL_INTERFACES: usize = INTERFACES + 1;
@@ -319,6 +367,22 @@ const _: () = assert!(
     TCP_DELAYED_ACK_MS < 500,
     "RFC 9293 3.8.6.3: WOLFIP_TCP_DELAYED_ACK_MS must stay under 500"
 );
+const _: () = assert!(
+    DNS_QUERIES >= 1 && DNS_QUERIES <= 255,
+    "WOLFIP_DNS_QUERIES must be 1..=255"
+);
+const _: () = assert!(
+    DNS_SERVERS >= 1 && DNS_ATTEMPTS >= 1 && DNS_MAX_ADDRESSES >= 1 && DNS_TIMEOUT_MS >= 1,
+    "WOLFIP_DNS_SERVERS, WOLFIP_DNS_ATTEMPTS, WOLFIP_DNS_MAX_ADDRESSES and WOLFIP_DNS_TIMEOUT_MS must be at least 1"
+);
+const _: () = assert!(
+    DNS_ATTEMPTS <= 8,
+    "WOLFIP_DNS_ATTEMPTS must be at most 8 (the timeout doubles each round)"
+);
+const _: () = assert!(
+    DHCP_HOSTNAME_LEN >= 1 && DHCP_HOSTNAME_LEN <= 255,
+    "WOLFIP_DHCP_HOSTNAME_LEN must be 1..=255 (option 12)"
+);
 
 /// A description of the build-time configuration and the RAM it costs.
 ///
@@ -347,6 +411,10 @@ pub struct ConfigReport {
     pub tcp_bytes: usize,
     /// One TCP connection's state without its buffers.
     pub tcp_socket_overhead: usize,
+    /// The DHCP clients of all interfaces.
+    pub dhcp_bytes: usize,
+    /// The DNS resolver: queries in flight, servers, cache.
+    pub dns_bytes: usize,
 }
 
 /// Describes the configuration this crate was built with.
@@ -357,7 +425,7 @@ pub fn report() -> ConfigReport {
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wolfip configuration")?;
-        let knobs: [(&str, usize); 36] = [
+        let knobs: [(&str, usize); 46] = [
             ("INTERFACES", INTERFACES),
             ("FRAME_SIZE", FRAME_SIZE),
             ("TX_FRAMES", TX_FRAMES),
@@ -394,6 +462,16 @@ impl fmt::Display for ConfigReport {
             ("TCP_RETRIES", TCP_RETRIES),
             ("TCP_SYN_RETRIES", TCP_SYN_RETRIES),
             ("TCP_DELAYED_ACK_MS", TCP_DELAYED_ACK_MS),
+            ("DHCP_ARP_PROBES", DHCP_ARP_PROBES),
+            ("DHCP_PROBE_INTERVAL_MS", DHCP_PROBE_INTERVAL_MS),
+            ("DHCP_HOSTNAME_LEN", DHCP_HOSTNAME_LEN),
+            ("DNS_QUERIES", DNS_QUERIES),
+            ("DNS_SERVERS", DNS_SERVERS),
+            ("DNS_CACHE_ENTRIES", DNS_CACHE_ENTRIES),
+            ("DNS_MAX_ADDRESSES", DNS_MAX_ADDRESSES),
+            ("DNS_TIMEOUT_MS", DNS_TIMEOUT_MS),
+            ("DNS_ATTEMPTS", DNS_ATTEMPTS),
+            ("EVENTS", EVENTS),
         ];
         for (name, value) in knobs {
             writeln!(f, "  WOLFIP_{name:<22} {value}")?;
@@ -424,6 +502,8 @@ impl fmt::Display for ConfigReport {
             "  (one TCP connection without buffers: {} B)",
             self.tcp_socket_overhead
         )?;
+        writeln!(f, "  DHCP clients            {:>8} B", self.dhcp_bytes)?;
+        writeln!(f, "  DNS resolver + cache    {:>8} B", self.dns_bytes)?;
         write!(f, "  whole stack             {:>8} B", self.stack_bytes)
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct Received {
     /// Sent to a broadcast address, link or IP: never answered with an
     /// ICMP error (RFC 1122 §3.2.2).
     pub broadcast: bool,
+    /// The interface it arrived on.
+    pub iface: crate::iface::IfaceId,
 }
 
 impl Net {

@@ -30,6 +30,9 @@
 
 pub mod addr;
 pub mod config;
+pub mod dhcp;
+pub mod dns;
+pub mod event;
 pub mod icmp;
 pub mod iface;
 pub mod ip;
@@ -45,6 +48,8 @@ pub mod udp;
 pub mod wire;
 
 pub use addr::{Ipv4Addr, Ipv4Cidr, SocketAddrV4};
+pub use dns::{DnsAnswer, DnsError, DnsQuery, DnsServersError, DnsStartError};
+pub use event::{Event, LeaseLost};
 pub use iface::route::{NextHop, Route, RouteError};
 pub use iface::{IfaceConfig, IfaceError, IfaceId};
 pub use stack::Stack;

@@ -13,11 +13,14 @@
 
 use crate::addr::{Ipv4Addr, Ipv4Cidr};
 use crate::config::{ConfigReport, FRAME_SIZE, LOOPBACK_FRAMES, RX_BUDGET};
+use crate::dhcp::DhcpClients;
+use crate::dns::DnsClient;
+use crate::event::Events;
 use crate::iface::route::{NextHop, Route, RouteError};
 use crate::iface::tx_pool::Flushed;
 use crate::iface::{Iface, IfaceConfig, IfaceError, IfaceId};
 use crate::ip::reassembly::Reassembler;
-use crate::ip::Layers;
+use crate::ip::{Clients, Layers};
 use crate::net::{Net, TX_RETRY};
 use crate::phy::Device;
 use crate::rand::{EntropySource, Random};
@@ -35,6 +38,9 @@ pub struct Stack {
     pub(crate) reasm: Reassembler,
     pub(crate) udp: UdpSockets,
     pub(crate) tcp: TcpSockets,
+    pub(crate) dhcp: DhcpClients,
+    pub(crate) dns: DnsClient,
+    pub(crate) events: Events,
     scratch: [u8; FRAME_SIZE],
 }
 
@@ -49,6 +55,9 @@ impl Stack {
             reasm: Reassembler::new(),
             udp: UdpSockets::new(),
             tcp: TcpSockets::new(demux_seed),
+            dhcp: DhcpClients::new(),
+            dns: DnsClient::new(),
+            events: Events::new(),
             scratch: [0; FRAME_SIZE],
         }
     }
@@ -60,6 +69,11 @@ impl Stack {
                 reasm: &mut self.reasm,
                 udp: &mut self.udp,
                 tcp: &mut self.tcp,
+                clients: Clients {
+                    dhcp: &mut self.dhcp,
+                    dns: &mut self.dns,
+                    events: &mut self.events,
+                },
             },
             &mut self.scratch,
         )
@@ -88,6 +102,8 @@ impl Stack {
     /// Removes an Ethernet interface with its routes and queued frames.
     pub fn remove_interface(&mut self, id: IfaceId) -> Result<(), IfaceError> {
         self.net.iface(id).ok_or(IfaceError::NoSuchInterface)?;
+        self.dhcp.forget(id);
+        self.dns.set_dhcp_servers(id, &[]);
         self.net.ifaces[usize::from(id.0) - 1] = None;
         self.net.routes.remove_iface(id);
         self.net.tx.drop_iface(id);
@@ -221,6 +237,10 @@ impl Stack {
         self.net.clock = self.net.clock.max(now);
         let e = self.reasm.expire(now);
         self.net.stats.ip.reasm_timeouts += e.timeouts;
+        self.dhcp
+            .dispatch(&mut self.net, &mut self.dns, &mut self.events, now);
+        self.dns
+            .dispatch(&mut self.net, &mut self.events, &self.udp, now);
         self.udp.dispatch(&mut self.net, now);
         self.tcp.dispatch(&mut self.net, now);
         self.net.arp_poll(now);
@@ -303,7 +323,8 @@ impl Stack {
 
     /// When the stack next needs to run, given nothing arrives before.
     pub fn poll_at(&self, now: Instant) -> Option<Instant> {
-        let mut at = self.reasm.poll_at();
+        let mut at = earliest(self.reasm.poll_at(), self.dhcp.poll_at());
+        at = earliest(at, self.dns.poll_at());
         for (_, f) in self.net.ifaces() {
             at = earliest(at, f.arp.poll_at());
         }
@@ -354,7 +375,11 @@ fn frame_input(layers: &mut Layers<'_>, now: Instant, iface: IfaceId, frame: &[u
         }
     }
     match eth.ethertype() {
-        EtherType::Arp if !iface.is_loopback() => net.arp_input(now, iface, eth.payload()),
+        EtherType::Arp if !iface.is_loopback() => {
+            if let Some(arp) = net.arp_input(now, iface, eth.payload()) {
+                layers.clients.dhcp.arp_seen(now, iface, &arp);
+            }
+        }
         EtherType::Ipv4 => layers.ipv4_input(now, iface, eth.payload(), link_broadcast),
         _ => net.stats.eth.drop_ethertype += 1,
     }
@@ -374,5 +399,7 @@ pub(crate) fn memory_report() -> ConfigReport {
         tcp_bytes: size_of::<TcpSockets>(),
         tcp_socket_overhead: crate::tcp::SOCKET_OVERHEAD,
         udp_socket_overhead: crate::udp::SOCKET_OVERHEAD,
+        dhcp_bytes: size_of::<DhcpClients>(),
+        dns_bytes: size_of::<DnsClient>(),
     }
 }

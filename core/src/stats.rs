@@ -172,6 +172,62 @@ pub struct TcpStats {
     pub reclaimed: u64,
 }
 
+/// DHCPv4 client counters (all interfaces together).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DhcpStats {
+    /// Messages sent (DISCOVER, REQUEST, DECLINE, RELEASE).
+    pub tx: u64,
+    /// Messages received on port 68 while a client ran.
+    pub rx: u64,
+    /// Leases obtained (ACK after SELECTING or INIT-REBOOT).
+    pub leases: u64,
+    /// Leases extended (ACK while RENEWING or REBINDING).
+    pub renewals: u64,
+    /// NAKs that sent the client back to INIT.
+    pub naks: u64,
+    /// Offered addresses declined after an ARP probe found them in use.
+    pub declines: u64,
+    /// Leases that ran out.
+    pub expiries: u64,
+    /// Retransmissions.
+    pub retransmits: u64,
+    /// Dropped: unparseable (bad lengths, options past the end, ...).
+    pub drop_malformed: u64,
+    /// Dropped: well formed but not for us (other xid or hardware
+    /// address, a message type unexpected in the state, a server other
+    /// than the chosen one).
+    pub drop_unexpected: u64,
+    /// Dropped: an ACK or OFFER whose contents cannot be used (no address,
+    /// a reserved address, no server identifier, a mask that leaves no
+    /// host part).
+    pub drop_bogus: u64,
+}
+
+/// DNS resolver counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DnsStats {
+    /// Queries sent, retransmissions included.
+    pub tx: u64,
+    /// Retransmissions (to the same or the next server).
+    pub retransmits: u64,
+    /// Responses accepted.
+    pub rx: u64,
+    /// Answered from the cache.
+    pub cache_hits: u64,
+    /// Dropped: unparseable responses (bad lengths, compression loops,
+    /// names past the end).
+    pub drop_malformed: u64,
+    /// Dropped: responses that do not match a query in flight (id,
+    /// question, server address or port; RFC 5452 §4).
+    pub drop_mismatch: u64,
+    /// Queries that ended with NXDOMAIN.
+    pub nxdomain: u64,
+    /// Queries that ended with SERVFAIL or another error code.
+    pub servfail: u64,
+    /// Queries that timed out.
+    pub timeouts: u64,
+}
+
 /// All counters of a stack.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -187,6 +243,12 @@ pub struct Stats {
     pub udp: UdpStats,
     /// TCP.
     pub tcp: TcpStats,
+    /// DHCPv4 client.
+    pub dhcp: DhcpStats,
+    /// DNS resolver.
+    pub dns: DnsStats,
+    /// Events dropped because the application did not read them in time.
+    pub events_dropped: u64,
 }
 
 impl fmt::Display for Stats {
@@ -238,6 +300,21 @@ impl fmt::Display for Stats {
             t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
             t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out,
             t.reclaimed
+        )?;
+        let d = &self.dhcp;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "dhcp  rx {} tx {} | leases {} renewals {} naks {} declines {} expiries {} retransmits {} | drop: malformed {} unexpected {} bogus {}",
+            d.rx, d.tx, d.leases, d.renewals, d.naks, d.declines, d.expiries, d.retransmits, d.drop_malformed,
+            d.drop_unexpected, d.drop_bogus
+        )?;
+        let n = &self.dns;
+        write!(
+            f,
+            "dns   rx {} tx {} | retransmits {} cache hits {} | nxdomain {} servfail {} timeouts {} | drop: malformed {} mismatch {} | events dropped {}",
+            n.rx, n.tx, n.retransmits, n.cache_hits, n.nxdomain, n.servfail, n.timeouts, n.drop_malformed,
+            n.drop_mismatch, self.events_dropped
         )
     }
 }

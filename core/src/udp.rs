@@ -242,6 +242,16 @@ impl UdpSockets {
             })
     }
 
+    /// Whether any open socket holds `port` on any address (the DNS
+    /// resolver avoids such ports for its queries).
+    pub(crate) fn port_in_use(&self, port: u16) -> bool {
+        self.sockets
+            .iter()
+            .filter(|s| s.open)
+            .filter_map(|s| s.local)
+            .any(|l| l.port() == port)
+    }
+
     /// RFC 6056 §3.3.1 (Algorithm 1): a random start in the dynamic range,
     /// then the next free port.
     fn ephemeral(&self, net: &mut Net, addr: Ipv4Addr) -> Option<u16> {
@@ -360,6 +370,7 @@ impl Net {
         rx: &Received,
         payload: &[u8],
         udp: &mut UdpSockets,
+        clients: crate::ip::Clients<'_>,
         now: Instant,
     ) {
         let (src, dst) = (rx.ip.src_addr, rx.ip.dst_addr);
@@ -383,6 +394,20 @@ impl Net {
         };
         let from = SocketAddrV4::new(src, repr.src_port);
         let to = SocketAddrV4::new(dst, repr.dst_port);
+        // The stack's own clients come before the sockets: a running DHCP
+        // client owns port 68 of its interface, the resolver the ports of
+        // its queries in flight.
+        let crate::ip::Clients { dhcp, dns, events } = clients;
+        if repr.src_port == crate::wire::dhcp::SERVER_PORT
+            && repr.dst_port == crate::wire::dhcp::CLIENT_PORT
+            && dhcp.is_running(rx.iface)
+        {
+            dhcp.input(self, dns, events, now, rx.iface, packet.payload());
+            return;
+        }
+        if repr.src_port == 53 && dns.input(self, events, now, from, to, packet.payload()) {
+            return;
+        }
         let every = rx.broadcast && !self.is_local(dst);
         if !udp.deliver(self, from, to, packet.payload(), every) {
             self.stats.udp.drop_no_socket += 1;

@@ -15,31 +15,33 @@ use crate::wire::{
 const ARP_FRAME_LEN: usize = crate::wire::ethernet::HEADER_LEN + ArpRepr::BUFFER_LEN;
 
 impl Net {
-    /// Handles an ARP packet (the Ethernet payload) received on `iface`.
-    pub fn arp_input(&mut self, now: Instant, iface: IfaceId, payload: &[u8]) {
+    /// Handles an ARP packet (the Ethernet payload) received on `iface`;
+    /// returns it when it was well formed and from another host, for the
+    /// DHCP client's address conflict check (RFC 5227 §2.1.1).
+    pub fn arp_input(&mut self, now: Instant, iface: IfaceId, payload: &[u8]) -> Option<ArpRepr> {
         self.stats.arp.rx += 1;
         let repr = match ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
             Ok(r) => r,
             Err(_) => {
                 self.stats.arp.drop_malformed += 1;
-                return;
+                return None;
             }
         };
-        let Some(f) = self.iface(iface) else { return };
+        let f = self.iface(iface)?;
         let (our_mac, our_addr) = (f.mac, f.addr.map(|a| a.address()));
         if !repr.source_hardware_addr.is_unicast()
             || crate::addr::is_martian_source(repr.source_protocol_addr)
         {
             self.stats.arp.drop_malformed += 1;
-            return;
+            return None;
         }
         if repr.source_hardware_addr == our_mac {
-            return; // our own packet, reflected
+            return None; // our own packet, reflected
         }
         if our_addr.is_some() && our_addr == Some(repr.source_protocol_addr) {
             // Somebody claims our address (RFC 5227 §2.4): never learn it.
             self.stats.arp.drop_conflict += 1;
-            return;
+            return Some(repr);
         }
         let for_us = our_addr.is_some() && our_addr == Some(repr.target_protocol_addr);
         let sender_known = !repr.source_protocol_addr.is_unspecified();
@@ -48,10 +50,7 @@ impl Net {
         // for finds no entry and creates none.
         let create = for_us && repr.operation == ArpOperation::Request && sender_known;
         if sender_known {
-            let f = match self.iface_mut(iface) {
-                Some(f) => f,
-                None => return,
-            };
+            let f = self.iface_mut(iface)?;
             match f.arp.update(
                 repr.source_protocol_addr,
                 repr.source_hardware_addr,
@@ -85,6 +84,7 @@ impl Net {
                 }
             }
         }
+        Some(repr)
     }
 
     /// Queues an ARP packet to `to`. Returns false if no slot was free.

@@ -96,6 +96,18 @@ impl RouteTable {
         n
     }
 
+    /// Removes the routes `f` selects; returns how many were removed.
+    pub fn remove_where(&mut self, f: impl Fn(&Route) -> bool) -> usize {
+        let mut n = 0;
+        for slot in self.routes.iter_mut() {
+            if slot.as_ref().is_some_and(&f) {
+                *slot = None;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Removes all routes through `iface` (when it goes away).
     pub fn remove_iface(&mut self, iface: IfaceId) {
         for slot in self.routes.iter_mut() {

@@ -5,6 +5,9 @@ pub mod output;
 pub mod pmtu;
 pub mod reassembly;
 
+use crate::dhcp::DhcpClients;
+use crate::dns::DnsClient;
+use crate::event::Events;
 use crate::icmp::Received;
 use crate::iface::IfaceId;
 use crate::net::Net;
@@ -20,6 +23,27 @@ pub(crate) struct Layers<'a> {
     pub reasm: &'a mut Reassembler,
     pub udp: &'a mut UdpSockets,
     pub tcp: &'a mut TcpSockets,
+    /// The stack's own clients, which take some UDP datagrams before the
+    /// sockets see them.
+    pub clients: Clients<'a>,
+}
+
+/// The DHCP client, the DNS resolver and the event queue they report to.
+pub(crate) struct Clients<'a> {
+    pub dhcp: &'a mut DhcpClients,
+    pub dns: &'a mut DnsClient,
+    pub events: &'a mut Events,
+}
+
+impl Clients<'_> {
+    /// Reborrows for a shorter call.
+    pub fn reborrow(&mut self) -> Clients<'_> {
+        Clients {
+            dhcp: self.dhcp,
+            dns: self.dns,
+            events: self.events,
+        }
+    }
 }
 
 impl Layers<'_> {
@@ -56,6 +80,18 @@ impl Layers<'_> {
         // a wire.
         let bad_src = self.net.is_invalid_source(iface, repr.src_addr);
         if bad_src || !self.net.accepts(iface, repr.dst_addr) {
+            // A DHCP server may unicast its OFFER and ACK to the address it
+            // offers, before we hold it (RFC 2131 §4.1): only the DHCP
+            // client of this interface sees such a datagram.
+            let whole = !repr.more_frags && repr.frag_offset == 0;
+            if !bad_src && whole && repr.protocol == IpProtocol::Udp {
+                let dhcp = &mut *self.clients.dhcp;
+                if dhcp.accepts_unicast(iface) {
+                    let (net, clients) = (&mut *self.net, self.clients.reborrow());
+                    net.dhcp_unicast_input(now, iface, &repr, packet.payload(), clients);
+                    return;
+                }
+            }
             self.net.stats.ip.drop_not_for_us += 1;
             return;
         }
@@ -70,9 +106,11 @@ impl Layers<'_> {
         let rx = Received {
             ip: repr,
             broadcast,
+            iface,
         };
         if !repr.more_frags && repr.frag_offset == 0 {
-            deliver((self.net, self.udp, self.tcp), now, &rx, packet.payload());
+            let layers = (&mut *self.net, &mut *self.udp, &mut *self.tcp);
+            deliver(layers, self.clients.reborrow(), now, &rx, packet.payload());
             return;
         }
         self.net.stats.ip.frags_rx += 1;
@@ -103,7 +141,8 @@ impl Layers<'_> {
                     ..repr
                 };
                 let rx = Received { ip: whole, ..rx };
-                deliver((self.net, self.udp, self.tcp), now, &rx, data);
+                let layers = (&mut *self.net, &mut *self.udp, &mut *self.tcp);
+                deliver(layers, self.clients.reborrow(), now, &rx, data);
                 self.reasm.release(slot);
             }
             Outcome::Stored => {}
@@ -120,6 +159,7 @@ impl Layers<'_> {
 /// Hands a whole datagram to its transport protocol.
 fn deliver(
     layers: (&mut Net, &mut UdpSockets, &mut TcpSockets),
+    clients: Clients<'_>,
     now: Instant,
     rx: &Received,
     payload: &[u8],
@@ -127,7 +167,7 @@ fn deliver(
     let (net, udp, tcp) = layers;
     match rx.ip.protocol {
         IpProtocol::Icmp => net.icmp_input(now, rx, payload, udp, tcp),
-        IpProtocol::Udp => net.udp_input(rx, payload, udp, now),
+        IpProtocol::Udp => net.udp_input(rx, payload, udp, clients, now),
         IpProtocol::Tcp => net.tcp_input(now, rx, payload, tcp),
         _ => {
             net.stats.ip.drop_protocol += 1;

@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 
 use wolfip_core::phy::{Device, TxBusy};
 use wolfip_core::rand::FixedSeed;
-use wolfip_core::stats::{ArpStats, EthStats, IcmpStats, IpStats, TcpStats, UdpStats};
+use wolfip_core::stats::{
+    ArpStats, DhcpStats, DnsStats, EthStats, IcmpStats, IpStats, TcpStats, UdpStats,
+};
 use wolfip_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
     Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr, UdpPacket, UdpRepr,
@@ -525,11 +527,58 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 timed_out: t19,
                 reclaimed: t20,
             },
+        dhcp:
+            DhcpStats {
+                tx: h1,
+                rx: h2,
+                leases: h3,
+                renewals: h4,
+                naks: h5,
+                declines: h6,
+                expiries: h7,
+                retransmits: h8,
+                drop_malformed: h9,
+                drop_unexpected: h10,
+                drop_bogus: h11,
+            },
+        dns,
+        events_dropped,
     } = *s;
+    let mut all = dns_counters(&dns);
+    all.extend([h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, events_dropped]);
     vec![
         e1, e2, e3, e4, e5, e6, e7, a1, a2, a3, a4, a5, a6, a7, a8, a9, i1, i2, i3, i4, i5, i6, i7,
         i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, c1, c2, c3, c4, c5, c6, c7, c8, c9, u1, u2,
         u3, u4, u5, u6, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17,
         t18, t19, t20,
+    ]
+    .into_iter()
+    .chain(all)
+    .collect()
+}
+
+/// Every DNS counter, destructured exhaustively.
+pub fn dns_counters(d: &DnsStats) -> Vec<u64> {
+    let DnsStats {
+        tx,
+        retransmits,
+        rx,
+        cache_hits,
+        drop_malformed,
+        drop_mismatch,
+        nxdomain,
+        servfail,
+        timeouts,
+    } = *d;
+    vec![
+        tx,
+        retransmits,
+        rx,
+        cache_hits,
+        drop_malformed,
+        drop_mismatch,
+        nxdomain,
+        servfail,
+        timeouts,
     ]
 }
