@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <poll.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 // A network driver registered by the application (embedded bring-up).
 struct wolfip_driver {
@@ -30,6 +32,29 @@ struct wolfip_driver {
   uint8_t mac[6];
   // The largest IP datagram the link carries; 0: 1500.
   uint16_t mtu;
+};
+
+// A DHCP lease as C sees it. Addresses in network byte order, as in
+// `struct sockaddr_in`; an absent one (no router, fewer DNS servers) is
+// 0.0.0.0.
+struct wolfip_dhcp_lease {
+  // Our address.
+  struct in_addr address;
+  // The subnet's mask.
+  struct in_addr netmask;
+  // The default router (option 3).
+  struct in_addr router;
+  // The server that granted the lease (option 54).
+  struct in_addr server;
+  // DNS servers (option 6), in the server's order.
+  struct in_addr dns[3];
+  // The lease's length in seconds, counted from when it was granted;
+  // `UINT32_MAX` for an infinite lease (as DHCP writes it).
+  uint32_t lease_secs;
+  // When renewal starts (T1), seconds after the grant.
+  uint32_t renew_secs;
+  // When rebinding starts (T2), seconds after the grant.
+  uint32_t rebind_secs;
 };
 
 #ifdef __cplusplus
@@ -46,13 +71,16 @@ int wolfip_init(void);
 int wolfip_init_driven(void);
 
 // Attaches the TAP interface `ifname` (created if missing, set up) with
-// the address `ipv4_cidr` ("192.0.2.2/24") and, unless `gateway` is
-// NULL, a default route. Starts the stack if needed. Returns the
+// the address `ipv4_cidr` ("192.0.2.2/24"; NULL: none yet, for
+// `wolfip_dhcp_start`) and, unless `gateway` is NULL, a default route. Starts the stack if needed. Returns the
 // interface index, or -1 with errno.
 //
 // # Safety
-// The strings must be valid and NUL-terminated (`gateway` may be NULL).
-int wolfip_tap_attach(const char *ifname, const char *ipv4_cidr, const char *gateway);
+// The strings must be valid and NUL-terminated (`ipv4_cidr` and
+// `gateway` may be NULL).
+int wolfip_tap_attach(const char *ifname,
+                      const char *ipv4_cidr,
+                      const char *gateway);
 
 // Registers a driver; returns its interface index, or -1 with errno.
 //
@@ -205,6 +233,47 @@ int wolfip_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 // `len` must be valid; `addr` must have `*len` writable bytes.
 int wolfip_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 
+// Starts the DHCP client of interface `ifindex`, sending `hostname`
+// (option 12) unless it is NULL. The interface needs no address first
+// (`wolfip_tap_attach(name, NULL, NULL)`); the lease's address, default
+// route and DNS servers are applied when it is granted. Returns 0, or -1
+// with errno: `ENODEV` (no such interface), `EALREADY` (already running),
+// `EINVAL` (empty or too long hostname).
+//
+// # Safety
+// `hostname` must be NULL or a valid NUL-terminated string.
+int wolfip_dhcp_start(int ifindex, const char *hostname);
+
+// Stops the DHCP client of `ifindex`, releasing its lease (the address,
+// route and DNS servers it gave are removed). Returns 0, or -1 with errno
+// `ENODEV` or `EINVAL` (not running).
+int wolfip_dhcp_stop(int ifindex);
+
+// Blocks until the DHCP client of `ifindex` holds a lease, at most
+// `timeout_ms` milliseconds (negative: no limit), and copies the lease to
+// `out` (NULL: not wanted). Returns 0, or -1 with errno: `ETIMEDOUT`,
+// `ENODEV`, `EINVAL` (the client is not running).
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+int wolfip_dhcp_wait(int ifindex, int timeout_ms, struct wolfip_dhcp_lease *out);
+
+// Copies the lease `ifindex` holds to `out` at once. Returns 0, or -1
+// with errno `EAGAIN` (no lease now), `ENODEV`, `EFAULT` (`out` NULL).
+//
+// # Safety
+// `out` must be valid for writing.
+int wolfip_dhcp_lease(int ifindex, struct wolfip_dhcp_lease *out);
+
+// Sets the DNS servers asked first, before those learned by DHCP
+// (`count` 0: none set by hand). At most `WOLFIP_DNS_SERVERS`. Returns 0,
+// or -1 with errno: `ENOBUFS` (too many), `EINVAL` (0.0.0.0, a broadcast
+// or multicast address, negative `count`), `EFAULT` (`servers` NULL).
+//
+// # Safety
+// `servers` must point to `count` readable `struct in_addr`.
+int wolfip_dns_set_servers(const struct in_addr *servers, int count);
+
 // `poll(2)`. More than `WOLFIP_POLL_MAX` entries is `EINVAL`.
 //
 // # Safety
@@ -221,6 +290,28 @@ int wolfip_select(int nfds,
                   fd_set *writefds,
                   fd_set *exceptfds,
                   struct timeval *timeout);
+
+// `getaddrinfo(3)` for IPv4: literals and `localhost` at once, other names
+// through the stack's DNS resolver (the call blocks until it answers or
+// gives up). Returns 0 and the list in `*res`, or an `EAI_*` code (see
+// `docs/c-api.md`). `res` NULL is `EAI_SYSTEM` with `errno` `EFAULT`.
+//
+// # Safety
+// `node` and `service` must be NULL or valid NUL-terminated strings,
+// `hints` NULL or a valid `struct addrinfo`, `res` valid for writing.
+int wolfip_getaddrinfo(const char *node,
+                       const char *service,
+                       const struct addrinfo *hints,
+                       struct addrinfo **res);
+
+// `freeaddrinfo(3)`: gives the blocks of a list from `getaddrinfo` back
+// to the pool, from `res` to the end of its list. NULL, a pointer the
+// pool did not hand out, and a second free of the same list are ignored.
+void wolfip_freeaddrinfo(struct addrinfo *res);
+
+// `gai_strerror(3)`: glibc's text for an `EAI_*` code, in a static
+// string.
+const char *wolfip_gai_strerror(int errcode);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -39,5 +39,9 @@
 #define fcntl(...) wolfip_fcntl(__VA_ARGS__)
 #define poll(...) wolfip_poll(__VA_ARGS__)
 #define select(...) wolfip_select(__VA_ARGS__)
+/* Name resolution: struct addrinfo and the EAI_* codes are <netdb.h>'s. */
+#define getaddrinfo(...) wolfip_getaddrinfo(__VA_ARGS__)
+#define freeaddrinfo(...) wolfip_freeaddrinfo(__VA_ARGS__)
+#define gai_strerror(...) wolfip_gai_strerror(__VA_ARGS__)
 
 #endif /* WOLFIP_POSIX_H */

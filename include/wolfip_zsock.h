@@ -3,14 +3,17 @@
  * against Zephyr's <zephyr/net/socket.h>.
  *
  * The zsock_* calls map onto wolfip_*, the ZSOCK_* constants onto the
- * platform's, struct zsock_pollfd onto struct pollfd. Address helpers map
- * onto the host's libc. Behaviour is Linux's (docs/c-api.md lists where
+ * platform's, struct zsock_pollfd onto struct pollfd, struct zsock_addrinfo
+ * onto struct addrinfo and Zephyr's DNS_EAI_* codes onto glibc's EAI_*
+ * (the values zsock_getaddrinfo returns). Address helpers map onto the
+ * host's libc. Behaviour is Linux's (docs/c-api.md lists where
  * Zephyr differs, e.g. shutdown(SHUT_WR) works here).
  */
 #ifndef WOLFIP_ZSOCK_H
 #define WOLFIP_ZSOCK_H
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <wolfip_bsd.h>
@@ -53,6 +56,34 @@
 #define ZSOCK_SHUT_RD SHUT_RD
 #define ZSOCK_SHUT_WR SHUT_WR
 #define ZSOCK_SHUT_RDWR SHUT_RDWR
+
+#define zsock_getaddrinfo(...) wolfip_getaddrinfo(__VA_ARGS__)
+#define zsock_freeaddrinfo(...) wolfip_freeaddrinfo(__VA_ARGS__)
+#define zsock_gai_strerror(...) wolfip_gai_strerror(__VA_ARGS__)
+#define zsock_addrinfo addrinfo
+
+#define DNS_EAI_BADFLAGS EAI_BADFLAGS
+#define DNS_EAI_NONAME EAI_NONAME
+#define DNS_EAI_AGAIN EAI_AGAIN
+#define DNS_EAI_FAIL EAI_FAIL
+#define DNS_EAI_FAMILY EAI_FAMILY
+#define DNS_EAI_SOCKTYPE EAI_SOCKTYPE
+#define DNS_EAI_SERVICE EAI_SERVICE
+#define DNS_EAI_MEMORY EAI_MEMORY
+#define DNS_EAI_SYSTEM EAI_SYSTEM
+#define DNS_EAI_OVERFLOW EAI_OVERFLOW
+/* <netdb.h> declares these two only with _GNU_SOURCE; the values are
+ * glibc's. */
+#ifdef EAI_NODATA
+#define DNS_EAI_NODATA EAI_NODATA
+#else
+#define DNS_EAI_NODATA (-5)
+#endif
+#ifdef EAI_ADDRFAMILY
+#define DNS_EAI_ADDRFAMILY EAI_ADDRFAMILY
+#else
+#define DNS_EAI_ADDRFAMILY (-9)
+#endif
 
 #define zsock_fd_set fd_set
 #define ZSOCK_FD_ZERO(set) FD_ZERO(set)

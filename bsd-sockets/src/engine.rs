@@ -198,6 +198,29 @@ impl<P: Port> Engine<P> {
         r
     }
 
+    /// Blocks the calling thread, without the lock and without spinning,
+    /// until `check` (run under the lock first and after every wake-up)
+    /// gives an answer, or `deadline` passes (`None` then; no deadline:
+    /// forever). For what is not a descriptor: a DNS query, a DHCP lease.
+    pub fn wait_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut check: impl FnMut(&mut Stack, &mut Sockets, Instant) -> Option<R>,
+    ) -> Option<R> {
+        loop {
+            let (r, seen, now) = self
+                .port
+                .with(|stack, s, now| (check(stack, s, now), self.port.epoch(), now));
+            if r.is_some() {
+                return r;
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                return None;
+            }
+            self.port.wait(seen, deadline);
+        }
+    }
+
     /// Runs `f` on the descriptor table alone (flags, lookups).
     pub fn table<R>(&self, f: impl FnOnce(&mut Sockets) -> R) -> R {
         self.port.with(|_, s, _| f(s))

@@ -6,8 +6,13 @@
 //! error type, so the same condition can map differently per call where
 //! Linux does so (a send on an unconnected TCP socket is EPIPE, a recv is
 //! ENOTCONN).
+//!
+//! `getaddrinfo`'s codes are not errno values: the DNS errors become
+//! `EAI_*` codes in [`crate::resolve::Eai`].
 
 use core::fmt;
+use wolfip_core::dhcp::DhcpError;
+use wolfip_core::dns::DnsServersError;
 use wolfip_core::wire::DstUnreachable;
 use wolfip_core::{
     TcpAcceptError, TcpBindError, TcpConnectError, TcpError, TcpListenError, TcpOpenError,
@@ -242,6 +247,30 @@ impl From<UdpRecvError> for Errno {
             UdpRecvError::BadHandle => Errno::EBADF,
             UdpRecvError::WouldBlock => Errno::EAGAIN,
             UdpRecvError::Unreachable(reason) => from_unreachable(reason),
+        }
+    }
+}
+
+/// A DHCP call's failure (`wolfip_dhcp_start`, `_stop`, `_wait`).
+impl From<DhcpError> for Errno {
+    fn from(e: DhcpError) -> Errno {
+        match e {
+            // As for every call given an interface index that names none.
+            DhcpError::NoSuchInterface => Errno::ENODEV,
+            DhcpError::AlreadyRunning => Errno::EALREADY,
+            DhcpError::NotRunning => Errno::EINVAL,
+            DhcpError::BadHostname | DhcpError::BadClientId => Errno::EINVAL,
+        }
+    }
+}
+
+/// Setting the DNS servers by hand (`wolfip_dns_set_servers`).
+impl From<DnsServersError> for Errno {
+    fn from(e: DnsServersError) -> Errno {
+        match e {
+            // The fixed table (`WOLFIP_DNS_SERVERS`) is too small.
+            DnsServersError::TooMany => Errno::ENOBUFS,
+            DnsServersError::Invalid => Errno::EINVAL,
         }
     }
 }

@@ -108,8 +108,12 @@ impl Hosted {
             next = earliest(next, inner.stack.poll(now, *id, dev));
         }
         inner.egress(now);
+        drain_events(&mut inner.stack);
         next = earliest(next, inner.stack.poll_at(now));
         drop(g);
+        // Every turn wakes the waiters: what a frame or a timer changed
+        // (a socket's state, a finished DNS query, a DHCP lease) is
+        // theirs to check.
         self.wake_waiters();
         next
     }
@@ -143,6 +147,20 @@ fn activity(stack: &Stack) -> u64 {
     s.ip.rx.wrapping_add(s.ip.tx).wrapping_add(s.arp.rx)
 }
 
+/// Empties the core's event queue; true when there was any event.
+///
+/// The hosted port reads the outcome itself (`Stack::dns_result`,
+/// `Stack::dhcp_lease`) in the calls waiting for it; an event only means
+/// "look again", which waking the waiters says. Draining keeps the fixed
+/// queue from overflowing (and counting drops) when nobody reads it.
+fn drain_events(stack: &mut Stack) -> bool {
+    let mut any = false;
+    while stack.poll_event().is_some() {
+        any = true;
+    }
+    any
+}
+
 impl Port for Hosted {
     fn with<R>(&self, f: impl FnOnce(&mut Stack, &mut Sockets, Instant) -> R) -> R {
         // The system calls made here and in `wait`/`wake` on the caller's
@@ -155,10 +173,12 @@ impl Port for Hosted {
             let before = activity(&inner.stack);
             inner.egress(now);
             // Loopback traffic processed here (a handshake between two
-            // local sockets, data to a local peer) changes what others wait
-            // for: wake them, still under the lock, so a caller that read
-            // the counter inside `f` does not sleep through it.
-            if activity(&inner.stack) != before {
+            // local sockets, data to a local peer, a DNS answer from a
+            // local server) changes what others wait for: wake them, still
+            // under the lock, so a caller that read the counter inside `f`
+            // does not sleep through it.
+            let events = drain_events(&mut inner.stack);
+            if activity(&inner.stack) != before || events {
                 self.wake_waiters();
             }
             r
@@ -309,11 +329,11 @@ fn configure(
 }
 
 /// Attaches the TAP interface `ifname` (created if it does not exist, set
-/// up) with address `cidr` and, if given, a default gateway; returns the
-/// interface.
+/// up) with address `cidr` (none: to be configured later, by DHCP say)
+/// and, if given, a default gateway; returns the interface.
 pub fn tap_attach(
     ifname: &str,
-    cidr: Ipv4Cidr,
+    cidr: Option<Ipv4Cidr>,
     gateway: Option<Ipv4Addr>,
 ) -> Result<IfaceId, Errno> {
     let e = engine()?;
@@ -325,7 +345,7 @@ pub fn tap_attach(
             .stack
             .add_interface(IfaceConfig::ethernet(random_mac()))
             .map_err(|_| Errno::ENOBUFS)?;
-        if let Err(err) = configure(&mut g.stack, id, Some(cidr), gateway) {
+        if let Err(err) = configure(&mut g.stack, id, cidr, gateway) {
             let _ = g.stack.remove_interface(id);
             return Err(err);
         }

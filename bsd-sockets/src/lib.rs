@@ -5,12 +5,14 @@
 //! (`shared/reference/linux-errno.md`), the typed errors of the core being
 //! mapped to errno in exactly one place ([`errno`]).
 //!
-//! Status: the non-blocking calls over a [`wolfip_core::Stack`] ([`ops`]),
-//! `poll` readiness per descriptor ([`poll`]) and the socket options
-//! ([`options`]). Still to come (issue 4): blocking calls with timeouts,
-//! poll/select over many descriptors, the hosted service thread, the C ABI
-//! (`wolfip_*` functions, `libwolfip_bsd.a`, headers) and the C conformance
-//! suite.
+//! * [`ops`], [`options`], [`poll`]: the calls over a
+//!   [`wolfip_core::Stack`], answered at once;
+//! * [`engine`]: blocking calls, timeouts and waits over any platform's
+//!   lock and wait/wake pair ([`engine::Port`]);
+//! * [`resolve`]: `getaddrinfo`'s rules (glibc's) over the core's DNS
+//!   resolver;
+//! * `hosted` and `ffi` (feature `hosted`): the Linux port with its service
+//!   thread, and the C ABI of `libwolfip_bsd.a` (`include/`).
 
 #![deny(unsafe_code)]
 
@@ -24,6 +26,7 @@ pub mod hosted;
 pub mod ops;
 pub mod options;
 pub mod poll;
+pub mod resolve;
 pub mod table;
 
 pub use errno::Errno;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 
 /// The POSIX calls the library implements under `wolfip_` names.
-const CALLS: [&str; 23] = [
+const CALLS: [&str; 26] = [
     "socket",
     "bind",
     "listen",
@@ -34,6 +34,9 @@ const CALLS: [&str; 23] = [
     "fcntl",
     "poll",
     "select",
+    "getaddrinfo",
+    "freeaddrinfo",
+    "gai_strerror",
 ];
 
 /// Every call is exported as `wolfip_` + its POSIX name, and no POSIX name
@@ -68,6 +71,11 @@ fn exports_wolfip_names_and_no_posix_name() {
         "wolfip_driver_register",
         "wolfip_input",
         "wolfip_service",
+        "wolfip_dhcp_start",
+        "wolfip_dhcp_stop",
+        "wolfip_dhcp_wait",
+        "wolfip_dhcp_lease",
+        "wolfip_dns_set_servers",
     ] {
         assert!(defined.contains(&bring_up), "{bring_up} is not exported");
     }

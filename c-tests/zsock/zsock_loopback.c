@@ -2,7 +2,9 @@
  * zsock_loopback: code written against Zephyr's socket API (zsock_*,
  * ZSOCK_POLLIN, struct zsock_pollfd), compiled unchanged against wolfip
  * through <wolfip_zsock.h>. Over 127.0.0.1: a UDP round trip and a TCP
- * connection (listen, connect, accept, send, poll, recv, shutdown).
+ * connection (listen, connect, accept, send, poll, recv, shutdown); then
+ * zsock_getaddrinfo on a literal (struct zsock_addrinfo) and Zephyr's
+ * DNS_EAI_* codes.
  * Prints "ok" and exits 0, or names the failing step and exits 1.
  */
 #include <errno.h>
@@ -72,6 +74,28 @@ int main(void)
     zsock_close(s);
     zsock_close(c);
     zsock_close(l);
+
+    /* Name resolution, Zephyr's names. */
+    struct zsock_addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    CHECK(zsock_getaddrinfo("127.0.0.1", "7301", &hints, &res) == 0 && res != NULL &&
+              res->ai_next == NULL,
+          "zsock_getaddrinfo(literal)");
+    struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
+    CHECK(sin->sin_port == htons(7301) && sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+          "zsock_getaddrinfo address");
+    zsock_freeaddrinfo(res);
+    hints.ai_flags = AI_NUMERICHOST;
+    int rc = zsock_getaddrinfo("printer.test", NULL, &hints, &res);
+    CHECK(rc == DNS_EAI_NONAME, "DNS_EAI_NONAME");
+    CHECK(strcmp(zsock_gai_strerror(rc), "Name or service not known") == 0, "zsock_gai_strerror");
+    hints.ai_flags = 0;
+    hints.ai_family = 12345;
+    CHECK(zsock_getaddrinfo("127.0.0.1", NULL, &hints, &res) == DNS_EAI_FAMILY, "DNS_EAI_FAMILY");
+    CHECK(DNS_EAI_NODATA == -5 && DNS_EAI_ADDRFAMILY == -9 && DNS_EAI_AGAIN == EAI_AGAIN,
+          "DNS_EAI_* values");
     printf("ok\n");
     return 0;
 }

@@ -63,7 +63,7 @@ pub extern "C" fn wolfip_init_driven() -> c_int {
 ///
 /// # Safety
 /// `s` must be null or a valid NUL-terminated string.
-unsafe fn arg<'a>(s: *const c_char) -> Result<&'a str, Errno> {
+pub(super) unsafe fn arg<'a>(s: *const c_char) -> Result<&'a str, Errno> {
     if s.is_null() {
         return Err(Errno::EFAULT);
     }
@@ -101,12 +101,13 @@ unsafe fn addresses(
 }
 
 /// Attaches the TAP interface `ifname` (created if missing, set up) with
-/// the address `ipv4_cidr` ("192.0.2.2/24") and, unless `gateway` is
-/// NULL, a default route. Starts the stack if needed. Returns the
+/// the address `ipv4_cidr` ("192.0.2.2/24"; NULL: none yet, for
+/// `wolfip_dhcp_start`) and, unless `gateway` is NULL, a default route. Starts the stack if needed. Returns the
 /// interface index, or -1 with errno.
 ///
 /// # Safety
-/// The strings must be valid and NUL-terminated (`gateway` may be NULL).
+/// The strings must be valid and NUL-terminated (`ipv4_cidr` and
+/// `gateway` may be NULL).
 #[no_mangle]
 pub unsafe extern "C" fn wolfip_tap_attach(
     ifname: *const c_char,
@@ -118,7 +119,6 @@ pub unsafe extern "C" fn wolfip_tap_attach(
         let name = unsafe { arg(ifname) }?;
         // SAFETY: contract.
         let (cidr, gw) = unsafe { addresses(ipv4_cidr, gateway) }?;
-        let cidr = cidr.ok_or(Errno::EFAULT)?;
         hosted::tap_attach(name, cidr, gw).map(|id| c_int::from(id.0))
     })();
     if r.is_ok() {
@@ -194,7 +194,9 @@ pub unsafe extern "C" fn wolfip_driver_register(drv: *const wolfip_driver) -> c_
     ret_int(r.map(|id| c_int::from(id.0)))
 }
 
-fn iface(index: c_int) -> Result<IfaceId, Errno> {
+/// The interface an index names (`ENODEV` for the loopback and
+/// out-of-range values).
+pub(super) fn iface(index: c_int) -> Result<IfaceId, Errno> {
     u8::try_from(index)
         .ok()
         .filter(|&i| i > 0)

@@ -12,11 +12,15 @@
 mod addr;
 mod bringup;
 mod calls;
+mod dhcp;
 mod multiplex;
+mod netdb;
 
 pub use bringup::*;
 pub use calls::*;
+pub use dhcp::*;
 pub use multiplex::*;
+pub use netdb::*;
 
 use crate::engine::Engine;
 use crate::errno::Errno;
