@@ -251,33 +251,21 @@ impl Client {
         let Some(l) = self.lease else {
             return self.enter(cx.net, cx.now, DhcpState::Selecting);
         };
-        let Some(t2) = l.rebind_at() else {
-            self.next = None;
-            return;
-        };
-        if cx.now >= t2 {
-            self.state = DhcpState::Rebinding;
-            self.tries = 0;
-            return self.rebind(cx);
+        match l.rebind_at() {
+            Some(t2) if cx.now >= t2 => {
+                self.state = DhcpState::Rebinding;
+                self.tries = 0;
+                self.rebind(cx)
+            }
+            Some(t2) => {
+                let msg = Message::Renew {
+                    addr: l.address.address(),
+                    server: l.server,
+                };
+                self.extend(cx, msg, t2);
+            }
+            None => self.next = None,
         }
-        if self.tries == 0 {
-            self.xid = cx.net.rng.next_u32();
-            self.started = cx.now;
-        }
-        let msg = Message::Renew {
-            addr: l.address.address(),
-            server: l.server,
-        };
-        if !self.transmit(cx, msg) {
-            // No route or frame slot: try again later, not past T2.
-            self.next = Some((cx.now + Duration::from_secs(1)).min(t2));
-            return;
-        }
-        if self.tries > 0 {
-            cx.net.stats.dhcp.retransmits += 1;
-        }
-        self.tries = self.tries.saturating_add(1);
-        self.next = Some(half_way(cx.now, t2));
     }
 
     /// REBINDING: broadcast REQUESTs to any server until the lease ends.
@@ -285,29 +273,35 @@ impl Client {
         let Some(l) = self.lease else {
             return self.enter(cx.net, cx.now, DhcpState::Selecting);
         };
-        let Some(end) = l.expires_at() else {
-            self.next = None;
-            return;
-        };
-        if cx.now >= end {
-            return self.expire(cx, l);
+        match l.expires_at() {
+            Some(end) if cx.now >= end => self.expire(cx, l),
+            Some(end) => {
+                let msg = Message::Rebind {
+                    addr: l.address.address(),
+                };
+                self.extend(cx, msg, end);
+            }
+            None => self.next = None,
         }
+    }
+
+    /// Sends a REQUEST extending the lease (a new xid for each phase) and
+    /// schedules the next one half way to `until`.
+    fn extend(&mut self, cx: &mut Ctx<'_>, msg: Message, until: Instant) {
         if self.tries == 0 {
             self.xid = cx.net.rng.next_u32();
             self.started = cx.now;
         }
-        let msg = Message::Rebind {
-            addr: l.address.address(),
-        };
         if !self.transmit(cx, msg) {
-            self.next = Some((cx.now + Duration::from_secs(1)).min(end));
+            // No route or frame slot: try again later, not past `until`.
+            self.next = Some((cx.now + Duration::from_secs(1)).min(until));
             return;
         }
         if self.tries > 0 {
             cx.net.stats.dhcp.retransmits += 1;
         }
         self.tries = self.tries.saturating_add(1);
-        self.next = Some(half_way(cx.now, end));
+        self.next = Some(half_way(cx.now, until));
     }
 
     /// The lease ran out (RFC 2131 §4.4.5): stop using the address, start
