@@ -2,7 +2,7 @@
 # Installs the Debian tools that the interoperability tests drive from the
 # Linux side (examples/tests/, tap/tests/, c-tests/): ip, ping, socat,
 # tshark, tcpdump, nc, and the C toolchain the C tests build with (gcc,
-# libc headers, pkg-config). Packages already installed are left alone; when everything is present
+# libc headers, pkg-config) and dnsmasq (DHCP and DNS server). Packages already installed are left alone; when everything is present
 # nothing is downloaded.
 #
 #   bash .ci/install-deps.sh           # as root: install what is missing
@@ -14,7 +14,7 @@ set -euo pipefail
 
 # Debian package -> a command it provides (how presence is checked when
 # dpkg-query cannot tell, e.g. on a non-Debian host).
-packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd gcc libc6-dev pkg-config)
+packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd gcc libc6-dev pkg-config dnsmasq-base)
 declare -A command_of=(
     [iproute2]=ip
     [iputils-ping]=ping
@@ -25,6 +25,7 @@ declare -A command_of=(
     [gcc]=gcc
     [libc6-dev]=gcc
     [pkg-config]=pkg-config
+    [dnsmasq-base]=dnsmasq
 )
 
 check_only=false

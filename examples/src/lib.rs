@@ -3,6 +3,7 @@
 //! loop that drives a [`Stack`] without a fixed tick.
 
 pub mod c_echo;
+pub mod dnsmasq;
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -350,5 +351,123 @@ impl Fnv {
 impl Default for Fnv {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Builds a stack with one Ethernet interface and no address (for a DHCP
+/// client to configure).
+pub fn make_unconfigured_stack(mac: EthernetAddress) -> Result<(Box<Stack>, IfaceId), String> {
+    let mut stack = wolfip_tap::boxed_stack().map_err(|e| format!("building the stack: {e}"))?;
+    let iface = stack
+        .add_interface(IfaceConfig::ethernet(mac))
+        .map_err(|e| format!("add_interface: {e:?}"))?;
+    Ok((stack, iface))
+}
+
+/// [`parse_args`] that also accepts `switches`: names that take no value
+/// (they come back with an empty value).
+pub fn parse_args_with_switches(
+    args: impl Iterator<Item = String>,
+    flags: &[&str],
+    switches: &[&str],
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
+        if a == "-h" || a == "--help" {
+            return Err(String::new());
+        }
+        if switches.contains(&a.as_str()) {
+            out.push((a, String::new()));
+            continue;
+        }
+        if !flags.contains(&a.as_str()) {
+            return Err(format!("unknown argument {a}"));
+        }
+        let v = args.next().ok_or_else(|| format!("{a} needs a value"))?;
+        out.push((a, v));
+    }
+    Ok(out)
+}
+
+/// Whether `name` was given (a flag or a switch).
+pub fn has_arg(args: &[(String, String)], name: &str) -> bool {
+    args.iter().any(|(k, _)| k == name)
+}
+
+/// A stack duration in whole seconds, or with milliseconds when it has
+/// any: `120 s`, `4.5 s`.
+pub fn secs(d: wolfip_core::Duration) -> String {
+    let ms = d.total_millis();
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{}.{:03} s", ms / 1000, ms % 1000)
+    }
+}
+
+/// One line describing a DHCP lease: `198.51.100.123/24 from server
+/// 198.51.100.1, router 198.51.100.1, DNS 198.51.100.1, lease 120 s (T1 60
+/// s, T2 105 s)`.
+pub fn describe_lease(l: &wolfip_core::dhcp::DhcpLease) -> String {
+    let router = l
+        .router
+        .map_or_else(|| "none".to_owned(), |r| r.to_string());
+    let dns: Vec<String> = l
+        .dns_servers
+        .iter()
+        .flatten()
+        .map(|d| d.to_string())
+        .collect();
+    let dns = if dns.is_empty() {
+        "none".to_owned()
+    } else {
+        dns.join(" ")
+    };
+    let time = match l.lease_time {
+        Some(t) => format!(
+            "lease {} (T1 {}, T2 {})",
+            secs(t),
+            secs(l.renew_after),
+            secs(l.rebind_after)
+        ),
+        None => "infinite lease".to_owned(),
+    };
+    format!(
+        "{} from server {}, router {router}, DNS {dns}, {time}",
+        l.address, l.server
+    )
+}
+
+/// Runs the stack on `dev` until `f` (called after every poll) returns a
+/// value, or `limit` (real time) passes: then `None`. Sleeps in `poll(2)`
+/// on the TAP between turns (at most 20 ms).
+pub fn drive_until<T>(
+    stack: &mut Stack,
+    iface: IfaceId,
+    dev: &mut impl HostDevice,
+    clock: &Clock,
+    limit: StdDuration,
+    mut f: impl FnMut(&mut Stack, Instant) -> Option<T>,
+) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let now = clock.now();
+        stack.poll(now, iface, dev);
+        let done = f(stack, now);
+        let next = stack.poll(now, iface, dev);
+        dev.flush();
+        if done.is_some() {
+            return done;
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        let sleep = next.map_or(StdDuration::from_millis(20), |t| {
+            clock.until(t).min(StdDuration::from_millis(20))
+        });
+        if !sleep.is_zero() {
+            let _ = dev.tap().wait_readable(Some(sleep));
+        }
     }
 }

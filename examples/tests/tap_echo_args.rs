@@ -95,8 +95,61 @@ fn other_argument_errors_are_usage_errors() {
 }
 
 #[test]
+fn dhcp_argument_errors_are_usage_errors() {
+    // Every case fails before the TAP is opened, as above.
+    assert_usage_error(
+        &["--tap", "wolfip0", "--dhcp", "--ip", "192.0.2.2/24"],
+        "--ip and --dhcp are mutually exclusive",
+    );
+    assert_usage_error(
+        &["--tap", "wolfip0", "--ip", "192.0.2.2/24", "--dhcp"],
+        "--ip and --dhcp are mutually exclusive",
+    );
+    assert_usage_error(
+        &["--tap", "wolfip0", "--dhcp", "--gateway", "192.0.2.1"],
+        "--gateway and --dhcp are mutually exclusive",
+    );
+    assert_usage_error(
+        &[
+            "--tap",
+            "wolfip0",
+            "--ip",
+            "192.0.2.2/24",
+            "--hostname",
+            "h",
+        ],
+        "--hostname needs --dhcp",
+    );
+    let long = "h".repeat(wolfip_core::config::DHCP_HOSTNAME_LEN + 1);
+    for bad in ["", long.as_str()] {
+        assert_usage_error(
+            &["--tap", "wolfip0", "--dhcp", "--hostname", bad],
+            "bad --hostname",
+        );
+    }
+    assert_usage_error(
+        &["--tap", "wolfip0", "--dhcp", "--hostname"],
+        "--hostname needs a value",
+    );
+    // --dhcp takes no value: what follows is read as the next argument.
+    assert_usage_error(
+        &["--tap", "wolfip0", "--dhcp", "yes"],
+        "unknown argument yes",
+    );
+    assert_usage_error(
+        &["--tap", "wolfip0", "--dhcp", "--bogus", "1"],
+        "unknown argument --bogus",
+    );
+}
+
+#[test]
 fn help_prints_usage_and_succeeds() {
     let out = tap_echo(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("usage: tap_echo"));
+    let usage = String::from_utf8_lossy(&out.stdout);
+    assert!(usage.contains("usage: tap_echo"));
+    assert!(
+        usage.contains("tap_echo --tap IFNAME --dhcp [--hostname NAME]"),
+        "no --dhcp form in: {usage}"
+    );
 }

@@ -1,11 +1,13 @@
 //! The first thing to run: the stack on a TAP device in a private network
 //! namespace, driven from the Linux side with real tools and kernel
-//! sockets (ping, UDP echo, TCP echo, a bulk TCP transfer), and a short
-//! report of what happened.
+//! sockets (ping, UDP echo, TCP echo, a bulk TCP transfer), a C program on
+//! the socket library, a DHCP lease and DNS lookups from dnsmasq, and a
+//! short report of what happened.
 //!
 //! Needs root (for the namespace and the TAP device), `/dev/net/tun`,
-//! `ip` and `ss` (iproute2) and `ping` (iputils-ping). Nothing outside the
-//! private namespace is touched; addresses come from 192.0.2.0/24
+//! `ip` and `ss` (iproute2), `ping` (iputils-ping) and `dnsmasq`
+//! (dnsmasq-base). Nothing outside the private namespace is touched;
+//! addresses come from 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24
 //! (RFC 5737).
 
 use std::io::{Read, Write};
@@ -17,8 +19,14 @@ use std::thread;
 use std::time::{Duration, Instant as StdInstant};
 use wolfip_examples::Fnv;
 
+use wolfip_core::dhcp::{DhcpConfig, DhcpState};
+use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{Ipv4Addr, SocketAddrV4};
-use wolfip_examples::{make_stack, run_loop, TapDev, TcpEcho, UdpEcho, DEFAULT_MAC};
+use wolfip_examples::dnsmasq::{self, Dnsmasq, DnsmasqConfig};
+use wolfip_examples::{
+    describe_lease, drive_until, make_stack, make_unconfigured_stack, run_loop, TapDev, TcpEcho,
+    UdpEcho, DEFAULT_MAC,
+};
 use wolfip_tap::{netns, Clock};
 
 const TAP: &str = "wolfip0";
@@ -34,6 +42,16 @@ const BULK_LIMIT: Duration = Duration::from_secs(30);
 /// (about 2.6 MB with this repository's host profile, more than std's
 /// 2 MiB default thread stack) before it goes into its `Box`.
 const STACK_THREAD_BYTES: usize = 64 << 20;
+
+/// The DHCP and DNS step: its TAP, dnsmasq's address on it, the stack's
+/// MAC and hostname, and a name of dnsmasq's host list (and its alias).
+const DHCP_TAP: &str = "wolfipd0";
+const DHCP_SERVER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+const DHCP_MAC: EthernetAddress = EthernetAddress([0x02, 0x57, 0x49, 0x50, 0x00, 0x02]);
+const DHCP_HOSTNAME: &str = "wolfip-demo";
+const DNS_NAME: &str = "nas.demo";
+const DNS_ALIAS: &str = "www.demo";
+const DNS_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 20);
 
 struct Report {
     lines: Vec<(bool, String)>,
@@ -55,7 +73,9 @@ fn main() -> ExitCode {
         eprintln!("The demo needs:");
         eprintln!("  - root (run it with sudo): it creates a private network namespace and a TAP device in it");
         eprintln!("  - /dev/net/tun (the tun kernel module)");
-        eprintln!("  - ip (Debian package iproute2) and ping (iputils-ping)");
+        eprintln!(
+            "  - ip and ss (Debian package iproute2), ping (iputils-ping), dnsmasq (dnsmasq-base)"
+        );
         eprintln!("Nothing outside the private namespace is touched.");
         return ExitCode::from(2);
     }
@@ -94,6 +114,12 @@ fn preflight() -> Result<(), String> {
         if Command::new(tool).arg(arg).output().is_err() {
             return Err(format!("`{tool}` is not installed"));
         }
+    }
+    if !dnsmasq::available() {
+        return Err(format!(
+            "`dnsmasq` is not installed (looked for {})",
+            dnsmasq::binary().display()
+        ));
     }
     Ok(())
 }
@@ -292,6 +318,10 @@ fn demo() -> Result<usize, String> {
     for (ok, what) in wolfip_examples::c_echo::run_step() {
         report.check(ok, what);
     }
+    // 8. A DHCP lease and DNS lookups from dnsmasq, on a third TAP.
+    if let Err(e) = dhcp_dns_step(&mut report) {
+        report.check(false, format!("DHCP lease and DNS from dnsmasq: {e}"));
+    }
     let t = &stats.tcp;
     report.check(
         accepted >= 2 && t.passive_opens >= 2 && t.drop_checksum == 0 && t.drop_malformed == 0,
@@ -482,5 +512,226 @@ fn tcp_bulk_check(report: &mut Report) -> Result<(), String> {
         )
     };
     report.check(ok, what);
+    Ok(())
+}
+
+/// Waits (at most 5 s) until Linux sees `tap` as operationally up: until
+/// then it drops what it sends on it.
+fn wait_oper_up(tap: &str) -> Result<(), String> {
+    let deadline = StdInstant::now() + Duration::from_secs(5);
+    loop {
+        let link = sh(&["ip", "-o", "link", "show", "dev", tap])?;
+        if link.contains("LOWER_UP") && link.contains(" state UP ") {
+            return Ok(());
+        }
+        if StdInstant::now() >= deadline {
+            return Err(format!("{tap} not up within 5 s: {}", link.trim()));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The message of a dnsmasq log line (without time stamp, process and
+/// transaction id): `DHCPACK(wolfipd0) 203.0.113.1xx 02:57:... wolfip-demo`.
+fn dnsmasq_message(line: &str) -> &str {
+    let msg = line.split_once("]: ").map_or(line, |(_, m)| m);
+    match msg.split_once(' ') {
+        Some((xid, rest)) if xid.chars().all(|c| c.is_ascii_digit()) => rest.trim_end(),
+        _ => msg.trim_end(),
+    }
+}
+
+/// Step 8: a stack with no address on its own TAP gets a lease from
+/// dnsmasq (address, router, DNS server), resolves a name of dnsmasq's
+/// host list through its alias, answers ping at the leased address and
+/// releases the lease.
+fn dhcp_dns_step(report: &mut Report) -> Result<(), String> {
+    println!("  -- DHCP lease and DNS from dnsmasq ({DHCP_SERVER}/24 on {DHCP_TAP}):");
+    sh(&["ip", "tuntap", "add", "mode", "tap", "name", DHCP_TAP])?;
+    sh(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{DHCP_SERVER}/24"),
+        "dev",
+        DHCP_TAP,
+    ])?;
+    let mut dev = TapDev::open(DHCP_TAP, None).map_err(|e| format!("TAP {DHCP_TAP}: {e}"))?;
+    let (mut stack, iface) = make_unconfigured_stack(DHCP_MAC)?;
+    wait_oper_up(DHCP_TAP)?;
+    let server = Dnsmasq::start(
+        DnsmasqConfig::new(DHCP_TAP, DHCP_SERVER)
+            // Skip dnsmasq's 3 s ping of the address it is about to offer.
+            .arg("--no-ping")
+            .arg("--local-ttl=60")
+            .host(DNS_ADDR, DNS_NAME)
+            .cname(DNS_ALIAS, DNS_NAME)
+            .local("demo"),
+    )?;
+    let clock = Clock::new();
+    stack.poll(clock.now(), iface, &mut dev);
+    let cfg = DhcpConfig {
+        hostname: Some(DHCP_HOSTNAME),
+        ..DhcpConfig::default()
+    };
+    stack
+        .dhcp_start(iface, &cfg)
+        .map_err(|e| format!("dhcp_start: {e}"))?;
+    let t = StdInstant::now();
+    let lease = drive_until(
+        &mut stack,
+        iface,
+        &mut dev,
+        &clock,
+        Duration::from_secs(10),
+        |s, _| {
+            while s.poll_event().is_some() {}
+            (s.dhcp_state(iface) == DhcpState::Bound)
+                .then(|| s.dhcp_lease(iface))
+                .flatten()
+        },
+    );
+    let Some(lease) = lease else {
+        report.check(
+            false,
+            format!(
+                "no DHCP lease within 10 s (client {:?}); dnsmasq's log:\n{}",
+                stack.dhcp_state(iface),
+                server.log().join("\n")
+            ),
+        );
+        return Ok(());
+    };
+    let addr = lease.address.address();
+    report.check(
+        stack.ipv4(iface) == Some(lease.address)
+            && lease.router == Some(DHCP_SERVER)
+            && stack.dns_servers().any(|d| d == DHCP_SERVER),
+        format!(
+            "DHCP lease in {:.0} ms (address checked by ARP first): {}",
+            t.elapsed().as_secs_f64() * 1e3,
+            describe_lease(&lease)
+        ),
+    );
+    let log = server.log();
+    let exchange: Vec<&str> = log
+        .iter()
+        .map(|l| dnsmasq_message(l))
+        .filter(|m| m.starts_with("DHCP") && m.contains('('))
+        .collect();
+    let ack = exchange.iter().find(|m| m.starts_with("DHCPACK"));
+    report.check(
+        ack.is_some_and(|a| a.ends_with(DHCP_HOSTNAME)),
+        format!(
+            "dnsmasq logged {}; `{}`",
+            exchange
+                .iter()
+                .map(|m| m.split('(').next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ack.unwrap_or(&"no DHCPACK")
+        ),
+    );
+
+    // A name of dnsmasq's host list, asked by its alias (a CNAME).
+    let t = StdInstant::now();
+    let answer = match stack.dns_query(DNS_ALIAS) {
+        Ok(q) => drive_until(
+            &mut stack,
+            iface,
+            &mut dev,
+            &clock,
+            Duration::from_secs(10),
+            |s, _| {
+                while s.poll_event().is_some() {}
+                match s.dns_result(q) {
+                    std::task::Poll::Ready(r) => Some(r),
+                    std::task::Poll::Pending => None,
+                }
+            },
+        )
+        .map(|r| r.map_err(|e| e.to_string()))
+        .unwrap_or_else(|| Err("no answer within 10 s".into())),
+        Err(e) => Err(e.to_string()),
+    };
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    match answer {
+        Ok(a) => report.check(
+            a.addresses.iter().eq([DNS_ADDR].iter()),
+            format!(
+                "DNS through the server from the lease: {DNS_ALIAS} (CNAME of {DNS_NAME}) -> {} \
+                 in {ms:.1} ms, TTL {} s",
+                a.addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                a.ttl
+            ),
+        ),
+        Err(e) => report.check(false, format!("DNS: {DNS_ALIAS}: {e}")),
+    }
+
+    // Linux reaches the leased address.
+    let mut ping = Command::new("ping")
+        .args(["-n", "-c", "3", "-i", "0.2", "-W", "2", &addr.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("ping: {e}"))?;
+    let status = drive_until(
+        &mut stack,
+        iface,
+        &mut dev,
+        &clock,
+        Duration::from_secs(10),
+        |_, _| ping.try_wait().ok().flatten(),
+    );
+    if status.is_none() {
+        let _ = ping.kill();
+    }
+    let out = ping.wait_with_output().map_err(|e| format!("ping: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary = text
+        .lines()
+        .find(|l| l.contains("packets transmitted"))
+        .unwrap_or("no summary");
+    report.check(
+        status.is_some_and(|s| s.success()),
+        format!("ping {addr} (the leased address): {summary}"),
+    );
+
+    // Release: dnsmasq hears of it, the address is gone.
+    let _ = stack.dhcp_stop(iface);
+    let released = drive_until(
+        &mut stack,
+        iface,
+        &mut dev,
+        &clock,
+        Duration::from_secs(3),
+        |_, _| {
+            server
+                .log()
+                .iter()
+                .map(|l| dnsmasq_message(l))
+                .find(|m| m.starts_with("DHCPRELEASE"))
+                .map(str::to_owned)
+        },
+    );
+    report.check(
+        released.is_some() && stack.ipv4(iface).is_none(),
+        format!(
+            "dhcp_stop released the lease: dnsmasq logged `{}`",
+            released.as_deref().unwrap_or("nothing")
+        ),
+    );
+    let counters = stack.stats().to_string();
+    for line in counters
+        .lines()
+        .filter(|l| l.starts_with("dhcp") || l.starts_with("dns"))
+    {
+        println!("         {line}");
+    }
     Ok(())
 }

@@ -6,7 +6,13 @@
 //! ```text
 //! tap_echo --tap IFNAME --ip CIDR [--gateway IP] [--port 4242] [--pcap FILE] [--mac MAC]
 //!          [--drop-ppm N]
+//! tap_echo --tap IFNAME --dhcp [--hostname NAME] [--port 4242] [--pcap FILE] [--mac MAC]
+//!          [--drop-ppm N]
 //! ```
+//!
+//! With `--dhcp` the address, the default route and the DNS servers come
+//! from a DHCP server (the core's client); the lease is printed when it is
+//! obtained and each time it is renewed, and released at exit.
 //!
 //! `--drop-ppm N` makes the link lossy: core's `FaultInjector` drops N
 //! frames per million in each direction, from a fixed seed. The capture
@@ -16,27 +22,38 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use wolfip_core::config::DHCP_HOSTNAME_LEN;
+use wolfip_core::dhcp::DhcpConfig;
 use wolfip_core::phy::fault::{FaultConfig, FaultInjector};
-use wolfip_core::Ipv4Cidr;
+use wolfip_core::{Event, IfaceId, Ipv4Addr, Ipv4Cidr, Stack};
 use wolfip_examples::{
-    arg, make_stack, parse_args, parse_mac, run_loop, tcp_sockets_in_use, TapDev, TcpEcho, UdpEcho,
-    DEFAULT_MAC,
+    arg, describe_lease, has_arg, make_stack, make_unconfigured_stack, parse_args_with_switches,
+    parse_mac, run_loop, tcp_sockets_in_use, TapDev, TcpEcho, UdpEcho, DEFAULT_MAC,
 };
 use wolfip_tap::{catch_termination, terminating, Clock};
 
 const USAGE: &str =
     "usage: tap_echo --tap IFNAME --ip CIDR [--gateway IP] [--port 4242] [--pcap FILE] [--mac MAC]
                 [--drop-ppm N]
+       tap_echo --tap IFNAME --dhcp [--hostname NAME] [--port 4242] [--pcap FILE] [--mac MAC]
+                [--drop-ppm N]
 
 Runs the wolfip stack on the Linux TAP interface IFNAME (created if it does
 not exist, which needs root or CAP_NET_ADMIN) with address CIDR, answers
 ping, echoes UDP datagrams sent to PORT and echoes TCP connections to PORT
 (several at once), until interrupted. --drop-ppm N drops N frames per
-million (0 to 1000000) in each direction, with a fixed seed.";
+million (0 to 1000000) in each direction, with a fixed seed.
+
+--dhcp takes the address, default route and DNS servers from a DHCP server
+instead of --ip and --gateway (sending NAME as option 12 with --hostname),
+prints the lease when it is obtained and renewed, and releases it at exit.";
 
 /// The seed of the fault injector behind `--drop-ppm`: runs are
 /// reproducible given the same sequence of frames.
 const DROP_SEED: u64 = 0x5eed_d20b;
+
+/// How long `--dhcp` keeps running after SIGTERM to send its RELEASE.
+const RELEASE_TIME: Duration = Duration::from_millis(300);
 
 fn main() -> ExitCode {
     match run() {
@@ -53,6 +70,66 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where the address comes from.
+enum Addressing {
+    /// `--ip` (and `--gateway`).
+    Static(Ipv4Cidr, Option<Ipv4Addr>),
+    /// `--dhcp` (and `--hostname`).
+    Dhcp(Option<String>),
+}
+
+fn addressing(args: &[(String, String)]) -> Result<Addressing, String> {
+    if has_arg(args, "--dhcp") {
+        if has_arg(args, "--ip") {
+            return Err("--ip and --dhcp are mutually exclusive".into());
+        }
+        if has_arg(args, "--gateway") {
+            return Err(
+                "--gateway and --dhcp are mutually exclusive (the lease gives the router)".into(),
+            );
+        }
+        let hostname = match arg(args, "--hostname") {
+            Some(h) if h.is_empty() || h.len() > DHCP_HOSTNAME_LEN => {
+                return Err(format!(
+                    "bad --hostname {h:?} (1 to {DHCP_HOSTNAME_LEN} bytes)"
+                ))
+            }
+            h => h.map(str::to_owned),
+        };
+        return Ok(Addressing::Dhcp(hostname));
+    }
+    if has_arg(args, "--hostname") {
+        return Err("--hostname needs --dhcp".into());
+    }
+    let ip: Ipv4Cidr = arg(args, "--ip")
+        .ok_or("--ip is required (or --dhcp)")?
+        .parse()
+        .map_err(|_| "--ip wants an address with a prefix, e.g. 192.0.2.2/24")?;
+    let gateway = match arg(args, "--gateway") {
+        Some(g) => Some(g.parse().map_err(|_| format!("bad gateway {g}"))?),
+        None => None,
+    };
+    Ok(Addressing::Static(ip, gateway))
+}
+
+/// Prints what the DHCP client reports.
+fn report_events(stack: &mut Stack, iface: IfaceId) {
+    while let Some(e) = stack.poll_event() {
+        let what = match e {
+            Event::DhcpBound { .. } => "bound",
+            Event::DhcpRenewed { .. } => "renewed",
+            Event::DhcpLost { reason, .. } => {
+                println!("tap_echo: DHCP lease lost ({reason:?})");
+                continue;
+            }
+            _ => continue,
+        };
+        if let Some(l) = stack.dhcp_lease(iface) {
+            println!("tap_echo: DHCP {what}: {}", describe_lease(&l));
+        }
+    }
+}
+
 fn run() -> Result<(), String> {
     let flags = [
         "--tap",
@@ -62,17 +139,11 @@ fn run() -> Result<(), String> {
         "--pcap",
         "--mac",
         "--drop-ppm",
+        "--hostname",
     ];
-    let args = parse_args(std::env::args().skip(1), &flags)?;
+    let args = parse_args_with_switches(std::env::args().skip(1), &flags, &["--dhcp"])?;
     let tap_name = arg(&args, "--tap").ok_or("--tap is required")?;
-    let ip: Ipv4Cidr = arg(&args, "--ip")
-        .ok_or("--ip is required")?
-        .parse()
-        .map_err(|_| "--ip wants an address with a prefix, e.g. 192.0.2.2/24")?;
-    let gateway = match arg(&args, "--gateway") {
-        Some(g) => Some(g.parse().map_err(|_| format!("bad gateway {g}"))?),
-        None => None,
-    };
+    let addressing = addressing(&args)?;
     let port: u16 = arg(&args, "--port")
         .unwrap_or("4242")
         .parse()
@@ -95,11 +166,31 @@ fn run() -> Result<(), String> {
         TapDev::open(tap_name, arg(&args, "--pcap")).map_err(|e| format!("TAP {tap_name}: {e}"))?;
     // With 0 ppm the injector draws no random numbers and changes nothing.
     let mut dev = FaultInjector::new(tap, FaultConfig::drop_both(drop_ppm), DROP_SEED);
-    let (mut stack, iface) = make_stack(mac, ip, gateway)?;
+    let (mut stack, iface) = match &addressing {
+        Addressing::Static(ip, gateway) => make_stack(mac, *ip, *gateway)?,
+        Addressing::Dhcp(_) => make_unconfigured_stack(mac)?,
+    };
     let mut echo = UdpEcho::new(&mut stack, port)?;
     let mut tcp_echo = TcpEcho::new(&mut stack, port, 128)?;
     catch_termination().map_err(|e| format!("signal handlers: {e}"))?;
-    println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP and TCP echo on port {port}");
+    match &addressing {
+        Addressing::Static(ip, _) => {
+            println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP and TCP echo on port {port}")
+        }
+        Addressing::Dhcp(hostname) => {
+            let cfg = DhcpConfig {
+                hostname: hostname.as_deref(),
+                ..DhcpConfig::default()
+            };
+            stack
+                .dhcp_start(iface, &cfg)
+                .map_err(|e| format!("DHCP: {e}"))?;
+            let name = hostname
+                .as_deref()
+                .map_or_else(String::new, |h| format!(" as {h}"));
+            println!("tap_echo: DHCP{name} ({mac}) on {tap_name}, UDP and TCP echo on port {port}");
+        }
+    }
     if drop_ppm > 0 {
         println!("tap_echo: dropping {drop_ppm} ppm each way (seed {DROP_SEED:#x})");
     }
@@ -110,6 +201,7 @@ fn run() -> Result<(), String> {
         &mut dev,
         &clock,
         |stack, now| {
+            report_events(stack, iface);
             let u = echo.run(stack, now);
             let t = tcp_echo.run(stack, now);
             u || t
@@ -117,6 +209,25 @@ fn run() -> Result<(), String> {
         terminating,
         Duration::from_millis(200),
     );
+    if matches!(addressing, Addressing::Dhcp(_)) {
+        let held = stack.dhcp_lease(iface).map(|l| l.address);
+        let _ = stack.dhcp_stop(iface);
+        // Long enough for the RELEASE to leave (and for an ARP
+        // resolution of the server, should it be needed).
+        let until = std::time::Instant::now() + RELEASE_TIME;
+        run_loop(
+            &mut stack,
+            iface,
+            &mut dev,
+            &clock,
+            |_, _| false,
+            || std::time::Instant::now() >= until,
+            Duration::from_millis(20),
+        );
+        if let Some(a) = held {
+            println!("tap_echo: DHCP lease {a} released");
+        }
+    }
     println!(
         "tap_echo: stopping; UDP echoed {} (dropped {})",
         echo.echoed, echo.dropped

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wolfip_tap::netns;
 
+pub mod dhcp;
 pub mod tcp;
 
 /// The TAP interface every test creates (each in its own namespace).
