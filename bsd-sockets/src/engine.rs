@@ -16,12 +16,14 @@ use crate::table::{Proto, POLL_MAX};
 use wolfip_core::{Duration, Instant, SocketAddrV4, Stack, TcpState};
 
 /// What a platform supplies to run the socket layer: the one lock around
-/// the stack and the descriptor table, the time, and a wait/wake pair.
+/// the stack and the descriptor table, the time, and a wait/wake pair
+/// (for threads, and for the wakers of futures).
 ///
 /// The wake counter works like a futex word: [`Port::wake`] advances it
-/// and wakes every waiter; [`Port::wait`] returns at once when it already
-/// differs from the value the caller read under the lock, so no wake-up
-/// between the check and the wait is lost.
+/// and wakes every waiter; [`Port::wait`] and [`Port::register_waker`]
+/// return or wake at once when it already differs from the value the
+/// caller read under the lock, so no wake-up between the check and the
+/// wait is lost.
 pub trait Port {
     /// Runs `f` under the lock with the stack, the table and the current
     /// time. Before releasing the lock the port hands the frames `f` queued
@@ -35,9 +37,25 @@ pub trait Port {
     /// differs from `seen` or `deadline` has passed. Spurious returns are
     /// allowed.
     fn wait(&self, seen: u32, deadline: Option<Instant>);
-    /// Advances the wake counter and wakes every waiting thread; also tells
-    /// the port's timer loop that deadlines may have moved.
+    /// Advances the wake counter and wakes every waiting thread and every
+    /// registered [`core::task::Waker`]; also tells the port's timer loop
+    /// that deadlines may have moved.
     fn wake(&self);
+    /// Wakes `waker` once, at the next advance of the wake counter after
+    /// the value `seen`; at once if the counter already differs from
+    /// `seen`. The asynchronous counterpart of [`Port::wait`]: a future
+    /// tries its call under the lock, reads [`Port::epoch`] there when the
+    /// call would block, registers its waker with that value (called
+    /// without the lock) and returns `Pending`. A registration is one
+    /// wake-up; the future registers again when it is polled and still has
+    /// to wait.
+    ///
+    /// A port must never drop a registration silently: with no room left
+    /// it wakes the waker at once (the future polls again, which is
+    /// correct but spins). [`Port::wake`] advances the counter before it
+    /// takes the registered wakers, and wakes them without holding its
+    /// own locks: a waker runs the executor's code.
+    fn register_waker(&self, seen: u32, waker: &core::task::Waker);
 }
 
 /// `MSG_*` flags understood by send and receive.

@@ -2,6 +2,10 @@
 //! [`Mutex`], a service thread that drives the TAP devices and the timers,
 //! and a [`Condvar`] on which blocked callers sleep.
 //!
+//! Futures wait through the same wake counter: [`Port::register_waker`]
+//! keeps their wakers in a fixed table of [`ASYNC_WAKERS`] entries,
+//! emptied and woken at every wake.
+//!
 //! Two ways to run it:
 //! * [`init`]: the service thread reads the TAP devices attached with
 //!   [`tap_attach`], runs the timers by the monotonic clock and wakes the
@@ -13,6 +17,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::Waker as TaskWaker;
 
 use crate::engine::{Engine, Port};
 use crate::errno::Errno;
@@ -23,6 +28,52 @@ use wolfip_core::time::earliest;
 use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{IfaceConfig, IfaceId, Instant, Ipv4Addr, Ipv4Cidr, Stack};
 use wolfip_tap::{boxed_stack, preserve_errno, Clock, OsEntropy, TapDevice, Waker};
+
+/// Wakers of futures the hosted port can hold at once
+/// (`WOLFIP_ASYNC_WAKERS`, default 64): one per task waiting on the stack
+/// (a waker registered again takes no second slot). When the table is
+/// full a new registration wakes its waker at once instead of waiting
+/// (the future polls again, so nothing is lost, but it spins until room
+/// is free); that is the only degraded path. A wake copies the table to
+/// the stack of the thread that wakes (16 bytes an entry).
+pub const ASYNC_WAKERS: usize = wolfip_core::config::env_or(option_env!("WOLFIP_ASYNC_WAKERS"), 64);
+
+const _: () = assert!(
+    ASYNC_WAKERS >= 1 && ASYNC_WAKERS <= 4096,
+    "WOLFIP_ASYNC_WAKERS must be 1..=4096"
+);
+
+/// The registered wakers: fixed slots, no allocation.
+struct Wakers {
+    slots: [Option<TaskWaker>; ASYNC_WAKERS],
+}
+
+impl Wakers {
+    const fn new() -> Wakers {
+        Wakers {
+            slots: [const { None }; ASYNC_WAKERS],
+        }
+    }
+
+    /// Keeps `waker` unless an equivalent one is there; false when full.
+    fn insert(&mut self, waker: &TaskWaker) -> bool {
+        let mut free = None;
+        for (i, slot) in self.slots.iter().enumerate() {
+            match slot {
+                Some(w) if w.will_wake(waker) => return true,
+                None if free.is_none() => free = Some(i),
+                _ => {}
+            }
+        }
+        match free {
+            Some(i) => {
+                self.slots[i] = Some(waker.clone());
+                true
+            }
+            None => false,
+        }
+    }
+}
 
 /// A driver as an embedded port registers it: frames out through the
 /// device, frames in through [`input`].
@@ -64,6 +115,7 @@ pub struct Hosted {
     inner: Mutex<Inner>,
     epoch: AtomicU32,
     sleepers: (Mutex<()>, Condvar),
+    wakers: Mutex<Wakers>,
     service_waker: Waker,
     clock: Clock,
     driven_now: AtomicU64,
@@ -91,10 +143,33 @@ impl Hosted {
         self.mode
     }
 
+    /// Advances the wake counter, then wakes the sleeping threads and the
+    /// registered wakers. The counter moves first: a registration that
+    /// comes after it sees the new value and wakes at once, one that came
+    /// before is in the table drained here. The wakers are woken outside
+    /// the table's mutex (a waker may register again at once).
     fn wake_waiters(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        let _g = lock(&self.sleepers.0);
-        self.sleepers.1.notify_all();
+        {
+            let _g = lock(&self.sleepers.0);
+            self.sleepers.1.notify_all();
+        }
+        let mut woken = [const { None }; ASYNC_WAKERS];
+        let mut any = false;
+        {
+            let mut g = lock(&self.wakers);
+            for (slot, out) in g.slots.iter_mut().zip(woken.iter_mut()) {
+                if slot.is_some() {
+                    *out = slot.take();
+                    any = true;
+                }
+            }
+        }
+        if any {
+            for w in woken.iter_mut().filter_map(Option::take) {
+                w.wake();
+            }
+        }
     }
 
     /// One turn of the service thread: read the TAPs, run the timers,
@@ -174,11 +249,15 @@ impl Port for Hosted {
             inner.egress(now);
             // Loopback traffic processed here (a handshake between two
             // local sockets, data to a local peer, a DNS answer from a
-            // local server) changes what others wait for: wake them, still
-            // under the lock, so a caller that read the counter inside `f`
-            // does not sleep through it.
+            // local server) changes what others wait for: wake them. The
+            // counter moves after the change, so a caller that read it
+            // inside `f` (or any earlier `with`) does not sleep through
+            // it; the wake runs after the lock is released, so that no
+            // future's waker runs under it.
             let events = drain_events(&mut inner.stack);
-            if activity(&inner.stack) != before || events {
+            let changed = activity(&inner.stack) != before || events;
+            drop(g);
+            if changed {
                 self.wake_waiters();
             }
             r
@@ -207,6 +286,20 @@ impl Port for Hosted {
                 self.service_waker.notify();
             }
         });
+    }
+
+    fn register_waker(&self, seen: u32, waker: &TaskWaker) {
+        let kept = {
+            let mut g = lock(&self.wakers);
+            // Read under the table's mutex: a wake that moved the counter
+            // after this check drains the table after this insertion.
+            self.epoch() == seen && g.insert(waker)
+        };
+        if !kept {
+            // The counter moved already, or the table is full (the one
+            // degraded path: the future polls again at once).
+            waker.wake_by_ref();
+        }
     }
 }
 
@@ -250,6 +343,7 @@ fn build(mode: Mode) -> Result<Engine<Hosted>, Errno> {
         }),
         epoch: AtomicU32::new(0),
         sleepers: (Mutex::new(()), Condvar::new()),
+        wakers: Mutex::new(Wakers::new()),
         service_waker,
         clock: Clock::new(),
         driven_now: AtomicU64::new(0),
