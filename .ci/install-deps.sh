@@ -2,7 +2,9 @@
 # Installs the Debian tools that the interoperability tests drive from the
 # Linux side (examples/tests/, tap/tests/, c-tests/): ip, ping, socat,
 # tshark, tcpdump, nc, and the C toolchain the C tests build with (gcc,
-# libc headers, pkg-config) and dnsmasq (DHCP and DNS server). Packages already installed are left alone; when everything is present
+# libc headers, pkg-config), dnsmasq (DHCP and DNS server) and the servers
+# the Rust clients of embedded-nal-adapter/interop talk to (mosquitto,
+# libcoap3-bin, chrony, lighttpd). Packages already installed are left alone; when everything is present
 # nothing is downloaded.
 #
 #   bash .ci/install-deps.sh           # as root: install what is missing
@@ -14,7 +16,8 @@ set -euo pipefail
 
 # Debian package -> a command it provides (how presence is checked when
 # dpkg-query cannot tell, e.g. on a non-Debian host).
-packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd gcc libc6-dev pkg-config dnsmasq-base)
+packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd gcc libc6-dev pkg-config dnsmasq-base
+          mosquitto mosquitto-clients libcoap3-bin chrony lighttpd)
 declare -A command_of=(
     [iproute2]=ip
     [iputils-ping]=ping
@@ -26,6 +29,11 @@ declare -A command_of=(
     [libc6-dev]=gcc
     [pkg-config]=pkg-config
     [dnsmasq-base]=dnsmasq
+    [mosquitto]=mosquitto
+    [mosquitto-clients]=mosquitto_pub
+    [libcoap3-bin]=coap-client-notls
+    [chrony]=chronyd
+    [lighttpd]=lighttpd
 )
 
 check_only=false
@@ -74,8 +82,21 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# The servers (mosquitto, chrony, lighttpd) must not start as system
+# services on the host: the tests start their own, inside namespaces. A
+# policy-rc.d that denies every start (exit 101, see invoke-rc.d(8)) is in
+# place for the install only, unless the host already has one.
+own_policy=false
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    own_policy=true
+fi
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
+if $own_policy; then
+    rm -f /usr/sbin/policy-rc.d
+fi
 
 still=()
 for pkg in "${missing[@]}"; do
