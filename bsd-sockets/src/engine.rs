@@ -26,8 +26,10 @@ use wolfip_core::{Duration, Instant, SocketAddrV4, Stack, TcpState};
 /// wait is lost.
 pub trait Port {
     /// Runs `f` under the lock with the stack, the table and the current
-    /// time. Before releasing the lock the port hands the frames `f` queued
-    /// to its drivers and processes the loopback queue.
+    /// time, having told the stack that time first
+    /// ([`Stack::advance_clock`]). Before releasing the lock the port hands
+    /// the frames `f` queued to its drivers and processes the loopback
+    /// queue.
     fn with<R>(&self, f: impl FnOnce(&mut Stack, &mut Sockets, Instant) -> R) -> R;
     /// The current time (the same clock `with` passes).
     fn now(&self) -> Instant;

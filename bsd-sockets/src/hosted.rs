@@ -244,6 +244,10 @@ impl Port for Hosted {
             let mut g = self.inner();
             let inner = &mut *g;
             let now = self.now();
+            // The service thread may have slept a long time: calls that use
+            // the stack's own notion of now (the DNS cache, dhcp_start)
+            // must see the real time.
+            inner.stack.advance_clock(now);
             let r = f(&mut inner.stack, &mut inner.sockets, now);
             let before = activity(&inner.stack);
             inner.egress(now);

@@ -231,6 +231,18 @@ impl Stack {
         frame_input(&mut layers, now, iface, frame);
     }
 
+    /// Tells the stack the current time without running anything. Calls
+    /// that take no time of their own (the DNS cache check of
+    /// [`Stack::dns_query`], [`Stack::dhcp_start`], the slot reclaim of
+    /// `tcp_open`) use the latest time the stack was given; a caller that
+    /// may have left the stack idle for a while (no `receive`, no
+    /// `dispatch`) calls this first, so that such a call does not judge by
+    /// an old clock (a cache entry long past its TTL would still be used).
+    /// Time never goes back: an earlier `now` is ignored.
+    pub fn advance_clock(&mut self, now: Instant) {
+        self.net.clock = self.net.clock.max(now);
+    }
+
     /// Runs the timers, turns queued socket data into frames and processes
     /// the loopback queue.
     pub fn dispatch(&mut self, now: Instant) {

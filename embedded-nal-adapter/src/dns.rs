@@ -23,7 +23,7 @@ use wolfip_bsd::engine::{Engine, Port};
 use wolfip_bsd::resolve::inet_aton;
 use wolfip_bsd::Errno;
 use wolfip_core::config::DNS_QUERIES;
-use wolfip_core::dns::{DnsAnswer, DnsError, DnsQuery};
+use wolfip_core::dns::{DnsAnswer, DnsError, DnsQuery, DnsStartError};
 
 /// The longest name kept (a DNS name has at most 253 characters, 254
 /// with the final dot).
@@ -135,9 +135,7 @@ impl<P: Port> embedded_nal::Dns for NalStack<P> {
             Some(i) => i,
             None => reclaim(engine, &mut table).ok_or(nb::Error::Other(Error(Errno::ENOBUFS)))?,
         };
-        let q = port
-            .with(|stack, _, _| stack.dns_query(hostname))
-            .map_err(|e| nb::Error::Other(Error::from_dns_start(e)))?;
+        let q = start_query(engine, hostname, Some(&mut table)).map_err(nb::Error::Other)?;
         // The query's retransmission timer is a new deadline for the port.
         port.wake();
         // A cached name is answered at once.
@@ -166,22 +164,52 @@ impl<P: Port> embedded_nal::Dns for NalStack<P> {
     }
 }
 
-/// Frees the slot of a query of `engine` that ended but whose caller
-/// never came back for it (its answer is dropped); the slot's index.
+/// Frees every `nb` entry of `engine` whose query ended but whose caller
+/// never came back for it (its answer is dropped), and with it the core's
+/// query slot; returns the first index freed.
 fn reclaim<P: Port>(
     engine: &'static Engine<P>,
     table: &mut [Option<Pending>; DNS_QUERIES],
 ) -> Option<usize> {
     let id = engine_id(engine);
     engine.port().with(|stack, _, _| {
-        table.iter_mut().position(|slot| match slot {
-            Some(p) if p.engine == id && stack.dns_result(p.query).is_ready() => {
+        let mut first = None;
+        for (i, slot) in table.iter_mut().enumerate() {
+            if slot
+                .as_ref()
+                .is_some_and(|p| p.engine == id && stack.dns_result(p.query).is_ready())
+            {
                 *slot = None;
-                true
+                first = first.or(Some(i));
             }
-            _ => false,
-        })
+        }
+        first
     })
+}
+
+/// Starts a query; when the core's query table is full, first frees the
+/// finished `nb` lookups nobody came back for (they hold core slots) and
+/// tries once more.
+fn start_query<P: Port>(
+    engine: &'static Engine<P>,
+    host: &str,
+    table: Option<&mut [Option<Pending>; DNS_QUERIES]>,
+) -> Result<DnsQuery, Error> {
+    let port = engine.port();
+    let q = port.with(|stack, _, _| stack.dns_query(host));
+    if q != Err(DnsStartError::TableFull) {
+        return q.map_err(Error::from_dns_start);
+    }
+    match table {
+        Some(t) => {
+            reclaim(engine, t);
+        }
+        None => {
+            reclaim(engine, &mut pending());
+        }
+    }
+    port.with(|stack, _, _| stack.dns_query(host))
+        .map_err(Error::from_dns_start)
 }
 
 /// Cancels a query whose future was dropped before it ended.
@@ -211,9 +239,7 @@ impl<P: Port> embedded_nal_async::Dns for AsyncStack<P> {
         }
         let engine = self.engine();
         let port = engine.port();
-        let q = port
-            .with(|stack, _, _| stack.dns_query(host))
-            .map_err(Error::from_dns_start)?;
+        let q = start_query(engine, host, None)?;
         port.wake();
         let mut flight = InFlight {
             engine,
