@@ -1,0 +1,243 @@
+//! Benchmarks of wolfip side by side with smoltcp (Linux and the TAP
+//! device's own limit come later).
+//!
+//! Buffer sizes and socket counts of wolfip are build-time knobs, so this
+//! program is built once per configuration by a launcher:
+//! `cargo run --release -p wolfip-examples --bin bench -- [--quick] [--json]`
+//! builds it with 256 KiB built-in TCP buffers and runs it. Run directly,
+//! it needs the same variables:
+//!
+//! ```text
+//! WOLFIP_TCP_SOCKETS=4 WOLFIP_TCP_RX_BUFFER=262144 WOLFIP_TCP_TX_BUFFER=262144 \
+//! WOLFIP_TCP_OOO_RANGES=32 WOLFIP_TCP_SACK_RANGES=32 \
+//!     cargo run --release -p wolfip-bench -- [--quick] [--json]
+//! ```
+//!
+//! Scenarios:
+//!
+//! - `bulk-sim`: bulk TCP between two stacks of one kind in this process
+//!   over the simulated Ethernet link (1500-byte MTU, no loss, no delay, no
+//!   rate limit), 64 KiB socket buffers, 1 GiB (64 MiB with `--quick`),
+//!   every byte checked; throughput in Mbit/s of wall time.
+//! - `lossy-lfn`: 50 ms RTT, 100 Mbit/s with a queue of one
+//!   bandwidth-delay product, 1 % random loss each way, 256 KiB buffers,
+//!   CUBIC, 60 s of simulated time (10 s with `--quick`); goodput in Mbit/s
+//!   of simulated time. The link is seeded the same for both.
+//!
+//! Output: a table with the ratio wolfip/smoltcp per metric, or with
+//! `--json` one JSON object per line:
+//! `{"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...}`.
+
+mod drive;
+mod output;
+mod smol;
+mod wolf;
+
+use std::process::ExitCode;
+
+use drive::{establish, run, Bulk, Outcome, Pattern, Stop};
+use output::Measurement;
+use wolfip_core::phy::sim::{LinkConfig, SimLink};
+use wolfip_core::{Duration, Instant};
+
+const KIB: usize = 1024;
+const MIB: u64 = 1024 * 1024;
+
+struct Opts {
+    quick: bool,
+    json: bool,
+}
+
+fn usage() -> &'static str {
+    "usage: wolfip-bench [--quick] [--json]\n\
+     \n\
+     --quick  short runs (well under two minutes in all)\n\
+     --json   one JSON object per measurement and line instead of a table"
+}
+
+fn parse_args() -> Result<Opts, String> {
+    let mut o = Opts {
+        quick: false,
+        json: false,
+    };
+    for a in std::env::args().skip(1) {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--json" => o.json = true,
+            "-h" | "--help" => return Err(usage().to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
+        }
+    }
+    Ok(o)
+}
+
+/// Which stack runs at both ends.
+#[derive(Clone, Copy, Debug)]
+enum Impl {
+    Wolfip,
+    Smoltcp,
+}
+
+impl Impl {
+    fn name(self) -> &'static str {
+        match self {
+            Impl::Wolfip => "wolfip",
+            Impl::Smoltcp => "smoltcp",
+        }
+    }
+}
+
+/// Where every run starts on the simulated clock.
+const START: Instant = Instant::from_secs(1);
+
+/// One connection from A to B over a link of `cfg` seeded with `seed`,
+/// `buffer`-byte socket buffers, run until `stop`.
+fn transfer(imp: Impl, cfg: LinkConfig, seed: u64, buffer: usize, stop: Stop) -> Outcome {
+    let pattern = Pattern::new(seed);
+    let mut link = SimLink::new(cfg, seed);
+    fn go<B: Bulk>(mut b: B, link: &mut SimLink, pattern: &Pattern, stop: Stop) -> Outcome {
+        let now = establish(&mut b, link, START);
+        run(&mut b, link, now, pattern, stop)
+    }
+    match imp {
+        Impl::Wolfip => go(
+            wolf::Wolf::new(seed, buffer, START),
+            &mut link,
+            &pattern,
+            stop,
+        ),
+        Impl::Smoltcp => {
+            let s = smol::Smol::new(seed, buffer, &mut link);
+            go(s, &mut link, &pattern, stop)
+        }
+    }
+}
+
+fn progress(scenario: &str, imp: Impl, o: &Outcome) {
+    eprintln!(
+        "{scenario} {}: {} bytes checked, {:.3} s simulated, {:.3} s wall, {} steps\n  {}",
+        imp.name(),
+        o.bytes,
+        o.sim.total_micros() as f64 / 1e6,
+        o.wall.as_secs_f64(),
+        o.steps,
+        o.info
+    );
+}
+
+/// Scenario 1: bulk transfer over a perfect link, wall-clock throughput.
+fn bulk_sim(o: &Opts, out: &mut Vec<Measurement>) {
+    const SCENARIO: &str = "bulk-sim";
+    let cfg = LinkConfig {
+        mtu_frame: 1514,
+        ..LinkConfig::default()
+    };
+    let total = if o.quick { 64 * MIB } else { 1024 * MIB };
+    // Wall-clock figures wander from run to run: three runs each,
+    // alternating, and the median.
+    let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..3 {
+        for (i, imp) in [Impl::Wolfip, Impl::Smoltcp].into_iter().enumerate() {
+            let r = transfer(imp, cfg, 1, 64 * KIB, Stop::Bytes(total));
+            progress(SCENARIO, imp, &r);
+            runs[i].push(r.wall_mbps());
+        }
+    }
+    for (i, imp) in [Impl::Wolfip, Impl::Smoltcp].into_iter().enumerate() {
+        runs[i].sort_by(f64::total_cmp);
+        out.push(Measurement {
+            scenario: SCENARIO,
+            imp: imp.name(),
+            metric: "throughput",
+            value: runs[i][1],
+            unit: "Mbit/s",
+        });
+    }
+}
+
+/// Scenario 2: a long fat lossy network, goodput in simulated time.
+fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
+    const SCENARIO: &str = "lossy-lfn";
+    let bandwidth_bps = 100_000_000u64;
+    let rtt = Duration::from_millis(50);
+    // One bandwidth-delay product of full-size frames.
+    let bdp_bytes = bandwidth_bps * rtt.total_micros() / 8 / 1_000_000;
+    let cfg = LinkConfig {
+        delay: Duration::from_millis(25),
+        bandwidth_bps,
+        queue_frames: bdp_bytes.div_ceil(1514) as usize,
+        loss_ppm: 10_000,
+        mtu_frame: 1514,
+        ..LinkConfig::default()
+    };
+    let secs = if o.quick { 10 } else { 60 };
+    for imp in [Impl::Wolfip, Impl::Smoltcp] {
+        let r = transfer(
+            imp,
+            cfg,
+            2,
+            256 * KIB,
+            Stop::Time(Duration::from_secs(secs)),
+        );
+        progress(SCENARIO, imp, &r);
+        out.push(Measurement {
+            scenario: SCENARIO,
+            imp: imp.name(),
+            metric: "goodput",
+            value: r.sim_mbps(),
+            unit: "Mbit/s",
+        });
+    }
+}
+
+/// The built-in TCP buffers must hold what the scenarios ask for.
+fn check_build() -> Result<(), String> {
+    use wolfip_core::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_TX_BUFFER};
+    if TCP_RX_BUFFER < 256 * KIB || TCP_TX_BUFFER < 256 * KIB || TCP_SOCKETS < 2 {
+        return Err(format!(
+            "this build of wolfip-core has {TCP_SOCKETS} TCP sockets of {TCP_RX_BUFFER}/{TCP_TX_BUFFER} \
+             bytes (receive/send); the benchmarks need 256 KiB buffers: run them with \
+             `cargo run --release -p wolfip-examples --bin bench`, or build this crate with \
+             WOLFIP_TCP_RX_BUFFER=262144 WOLFIP_TCP_TX_BUFFER=262144"
+        ));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = check_build() {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    // A Stack is built by value before it is boxed; give it room.
+    let measurements = std::thread::Builder::new()
+        .name("bench".into())
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut out = Vec::new();
+            bulk_sim(&opts, &mut out);
+            lossy_lfn(&opts, &mut out);
+            (out, opts)
+        })
+        .expect("spawn the benchmark thread")
+        .join();
+    let (out, opts) = match measurements {
+        Ok(r) => r,
+        Err(_) => return ExitCode::FAILURE,
+    };
+    if opts.json {
+        for m in &out {
+            println!("{}", m.to_json());
+        }
+    } else {
+        print!("{}", output::table(&out));
+    }
+    ExitCode::SUCCESS
+}
