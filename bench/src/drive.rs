@@ -4,7 +4,45 @@
 //! applications against each other.
 
 use wolfip_core::phy::sim::{Side, SimLink};
+use wolfip_core::phy::Device;
 use wolfip_core::{Duration, Instant};
+
+use crate::alloc_count;
+
+/// A point-to-point link the two stacks of a run share: the simulated link
+/// of wolfip-core, or the memory scenario's preallocated ring.
+pub trait Link {
+    /// One end of the link as a device.
+    type Port<'a>: Device
+    where
+        Self: 'a;
+    /// The port of `side`.
+    fn port(&mut self, side: Side) -> Self::Port<'_>;
+    /// The earliest instant at which some frame becomes deliverable.
+    fn next_delivery(&self) -> Option<Instant>;
+    /// Counters for the progress lines.
+    fn describe(&self) -> String;
+}
+
+impl Link for SimLink {
+    type Port<'a> = wolfip_core::phy::sim::SimPort<'a>;
+
+    fn port(&mut self, side: Side) -> Self::Port<'_> {
+        SimLink::port(self, side)
+    }
+
+    fn next_delivery(&self) -> Option<Instant> {
+        SimLink::next_delivery(self)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "link A->B {:?}\n  link B->A {:?}",
+            self.stats(Side::A),
+            self.stats(Side::B)
+        )
+    }
+}
 
 /// Stack A, the sender and TCP client.
 pub const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
@@ -19,7 +57,7 @@ pub const PORT: u16 = 80;
 /// step with the `now` they are given.
 pub trait Bulk {
     /// Runs both stacks once at `now`: A on port A of `link`, B on port B.
-    fn poll(&mut self, now: Instant, link: &mut SimLink);
+    fn poll<L: Link>(&mut self, now: Instant, link: &mut L);
     /// The earliest time either stack wants to run again.
     fn poll_at(&mut self, now: Instant) -> Option<Instant>;
     /// Whether the connection is established at both ends (the server
@@ -82,6 +120,10 @@ pub struct Outcome {
     pub steps: u64,
     /// [`Bulk::describe`] at the end, and the link's counters.
     pub info: String,
+    /// Heap allocations made on this thread between the established
+    /// connection (after all setup) and the end of the transfer, and their
+    /// bytes (see [`alloc_count`]).
+    pub allocs: alloc_count::Counts,
 }
 
 impl Outcome {
@@ -108,7 +150,7 @@ const MAX_STEP: Duration = Duration::from_millis(200);
 
 /// Moves the clock to the next event: the stacks' next timer or the link's
 /// next delivery, at least 1 µs and at most [`MAX_STEP`] ahead.
-fn advance<B: Bulk>(b: &mut B, link: &SimLink, now: Instant) -> Instant {
+fn advance<B: Bulk, L: Link>(b: &mut B, link: &L, now: Instant) -> Instant {
     let mut next = now + MAX_STEP;
     for t in [b.poll_at(now), link.next_delivery()].into_iter().flatten() {
         next = next.min(t.max(now + Duration::from_micros(1)));
@@ -118,7 +160,7 @@ fn advance<B: Bulk>(b: &mut B, link: &SimLink, now: Instant) -> Instant {
 
 /// Opens the connection (A connects to B when `b` was built) and runs until
 /// it is established. Returns the time then.
-pub fn establish<B: Bulk>(b: &mut B, link: &mut SimLink, mut now: Instant) -> Instant {
+pub fn establish<B: Bulk, L: Link>(b: &mut B, link: &mut L, mut now: Instant) -> Instant {
     let deadline = now + Duration::from_secs(120);
     while !b.established() {
         assert!(now < deadline, "no connection within 120 s simulated");
@@ -175,9 +217,9 @@ impl Apps<'_> {
 /// stacks run again at the same instant (to send what was written, or a
 /// window update for what was read), as a real program would: only then
 /// does time move on (the loop of wolfip-core's `tcp_bulk` test).
-pub fn run<B: Bulk>(
+pub fn run<B: Bulk, L: Link>(
     b: &mut B,
-    link: &mut SimLink,
+    link: &mut L,
     mut now: Instant,
     pattern: &Pattern,
     stop: Stop,
@@ -197,6 +239,10 @@ pub fn run<B: Bulk>(
     let mut steps = 0u64;
     // Stall detection: a byte-limited run must make progress.
     let mut last_progress = now;
+    // Everything above allocated what the run needs; from here to the end
+    // of the transfer nothing of the loop itself allocates, so what is
+    // counted comes from the stacks and the link.
+    let counting = alloc_count::start();
     loop {
         let before = apps.received;
         apps.pump(b);
@@ -223,17 +269,14 @@ pub fn run<B: Bulk>(
             now = now.min(start + d);
         }
     }
+    let allocs = counting.stop();
     Outcome {
+        allocs,
         bytes: apps.received,
         sim: now - start,
         wall: wall.elapsed(),
         steps,
-        info: format!(
-            "{}\n  link A->B {:?}\n  link B->A {:?}",
-            b.describe(),
-            link.stats(Side::A),
-            link.stats(Side::B)
-        ),
+        info: format!("{}\n  {}", b.describe(), link.describe()),
     }
 }
 

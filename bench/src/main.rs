@@ -10,7 +10,7 @@
 //! ```text
 //! WOLFIP_TCP_SOCKETS=4 WOLFIP_TCP_RX_BUFFER=262144 WOLFIP_TCP_TX_BUFFER=262144 \
 //! WOLFIP_TCP_OOO_RANGES=32 WOLFIP_TCP_SACK_RANGES=32 \
-//!     cargo run --release -p wolfip-bench -- [--quick] [--json]
+//!     cargo run --release -p wolfip-bench -- [--scenario bulk] [--quick] [--json]
 //! ```
 //!
 //! Scenarios:
@@ -23,15 +23,29 @@
 //!   bandwidth-delay product, 1 % random loss each way, 256 KiB buffers,
 //!   CUBIC, 60 s of simulated time (10 s with `--quick`); goodput in Mbit/s
 //!   of simulated time. The link is seeded the same for both.
+//! - `memory` (`--scenario memory`, its own build: the reference
+//!   configuration, see `memory.rs` and the launcher): RAM of each stack,
+//!   per-socket overhead, and heap allocations counted during a 100 MiB
+//!   transfer (10 MiB with `--quick`) over a preallocated ring link.
+//!
+//! `--scenario bulk` (the default) runs the first two.
 //!
 //! Output: a table with the ratio wolfip/smoltcp per metric, or with
 //! `--json` one JSON object per line:
 //! `{"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...}`.
 
+mod alloc_count;
 mod drive;
+mod memory;
 mod output;
+mod ring;
 mod smol;
 mod wolf;
+
+/// Every heap allocation goes through the counter (see [`alloc_count`]),
+/// which counts only while a scenario asks it to.
+#[global_allocator]
+static ALLOCATOR: alloc_count::Counter = alloc_count::Counter;
 
 use std::process::ExitCode;
 
@@ -40,28 +54,52 @@ use output::Measurement;
 use wolfip_core::phy::sim::{LinkConfig, SimLink};
 use wolfip_core::{Duration, Instant};
 
-const KIB: usize = 1024;
-const MIB: u64 = 1024 * 1024;
+pub(crate) const KIB: usize = 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 
-struct Opts {
+pub(crate) struct Opts {
     quick: bool,
     json: bool,
+    scenario: Group,
+}
+
+/// Which scenarios a run does: each group needs its own build of
+/// wolfip-core.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Group {
+    /// Scenarios 1 and 2 (256 KiB buffers).
+    Bulk,
+    /// Scenario 6 (the reference memory configuration).
+    Memory,
 }
 
 fn usage() -> &'static str {
-    "usage: wolfip-bench [--quick] [--json]\n\
+    "usage: wolfip-bench [--scenario bulk|memory] [--quick] [--json]\n\
      \n\
-     --quick  short runs (well under two minutes in all)\n\
-     --json   one JSON object per measurement and line instead of a table"
+     --scenario  bulk: bulk-sim and lossy-lfn (the default); memory: RAM and\n\
+     \x20           heap allocations. Each needs its own build (see the launcher)\n\
+     --quick     short runs (well under two minutes in all)\n\
+     --json      one JSON object per measurement and line instead of a table"
 }
 
 fn parse_args() -> Result<Opts, String> {
     let mut o = Opts {
         quick: false,
         json: false,
+        scenario: Group::Bulk,
     };
-    for a in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
         match a.as_str() {
+            "--scenario" => {
+                o.scenario = match args.next().as_deref() {
+                    Some("bulk") => Group::Bulk,
+                    Some("memory") => Group::Memory,
+                    other => {
+                        return Err(format!("unknown scenario {other:?}\n{}", usage()));
+                    }
+                }
+            }
             "--quick" => o.quick = true,
             "--json" => o.json = true,
             "-h" | "--help" => return Err(usage().to_string()),
@@ -73,13 +111,13 @@ fn parse_args() -> Result<Opts, String> {
 
 /// Which stack runs at both ends.
 #[derive(Clone, Copy, Debug)]
-enum Impl {
+pub(crate) enum Impl {
     Wolfip,
     Smoltcp,
 }
 
 impl Impl {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Impl::Wolfip => "wolfip",
             Impl::Smoltcp => "smoltcp",
@@ -88,7 +126,7 @@ impl Impl {
 }
 
 /// Where every run starts on the simulated clock.
-const START: Instant = Instant::from_secs(1);
+pub(crate) const START: Instant = Instant::from_secs(1);
 
 /// One connection from A to B over a link of `cfg` seeded with `seed`,
 /// `buffer`-byte socket buffers, run until `stop`.
@@ -113,7 +151,7 @@ fn transfer(imp: Impl, cfg: LinkConfig, seed: u64, buffer: usize, stop: Stop) ->
     }
 }
 
-fn progress(scenario: &str, imp: Impl, o: &Outcome) {
+pub(crate) fn progress(scenario: &str, imp: Impl, o: &Outcome) {
     eprintln!(
         "{scenario} {}: {} bytes checked, {:.3} s simulated, {:.3} s wall, {} steps\n  {}",
         imp.name(),
@@ -191,7 +229,10 @@ fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
 }
 
 /// The built-in TCP buffers must hold what the scenarios ask for.
-fn check_build() -> Result<(), String> {
+fn check_build(group: Group) -> Result<(), String> {
+    if group == Group::Memory {
+        return memory::check_build();
+    }
     use wolfip_core::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_TX_BUFFER};
     if TCP_RX_BUFFER < 256 * KIB || TCP_TX_BUFFER < 256 * KIB || TCP_SOCKETS < 2 {
         return Err(format!(
@@ -212,7 +253,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = check_build() {
+    if let Err(e) = check_build(opts.scenario) {
         eprintln!("{e}");
         return ExitCode::FAILURE;
     }
@@ -222,8 +263,13 @@ fn main() -> ExitCode {
         .stack_size(256 << 20)
         .spawn(move || {
             let mut out = Vec::new();
-            bulk_sim(&opts, &mut out);
-            lossy_lfn(&opts, &mut out);
+            match opts.scenario {
+                Group::Bulk => {
+                    bulk_sim(&opts, &mut out);
+                    lossy_lfn(&opts, &mut out);
+                }
+                Group::Memory => memory::memory(&opts, &mut out),
+            }
             (out, opts)
         })
         .expect("spawn the benchmark thread")

@@ -4,11 +4,11 @@ use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
-use wolfip_core::phy::sim::{Side, SimLink};
+use wolfip_core::phy::sim::Side;
 use wolfip_core::phy::Device as _;
 use wolfip_core::Instant;
 
-use crate::drive::{Bulk, IP_A, IP_B, MAC_A, MAC_B, PORT};
+use crate::drive::{Bulk, Link, IP_A, IP_B, MAC_A, MAC_B, PORT};
 
 /// Largest Ethernet frame, header included (1500-byte MTU).
 const FRAME: usize = 1514;
@@ -19,8 +19,8 @@ fn smol_time(t: Instant) -> smoltcp::time::Instant {
 
 /// One port of the simulated link as a smoltcp device. It lives for one
 /// poll; the scratch buffers are the stack's, reused across polls.
-struct Port<'a> {
-    link: &'a mut SimLink,
+struct Port<'a, L: Link> {
+    link: &'a mut L,
     side: Side,
     now: Instant,
     rx: &'a mut Vec<u8>,
@@ -31,8 +31,8 @@ struct Rx<'a> {
     frame: &'a [u8],
 }
 
-struct Tx<'a> {
-    link: &'a mut SimLink,
+struct Tx<'a, L: Link> {
+    link: &'a mut L,
     side: Side,
     now: Instant,
     buf: &'a mut Vec<u8>,
@@ -47,7 +47,7 @@ impl phy::RxToken for Rx<'_> {
     }
 }
 
-impl phy::TxToken for Tx<'_> {
+impl<L: Link> phy::TxToken for Tx<'_, L> {
     fn consume<R, F>(self, len: usize, f: F) -> R
     where
         F: FnOnce(&mut [u8]) -> R,
@@ -55,7 +55,8 @@ impl phy::TxToken for Tx<'_> {
         self.buf.resize(len, 0);
         let r = f(&mut self.buf[..len]);
         // The simulated port never refuses a frame (a full queue is a tail
-        // drop on the link).
+        // drop on the link); the memory scenario's ring refuses one only
+        // when full, a drop too.
         let _ = self
             .link
             .port(self.side)
@@ -64,13 +65,13 @@ impl phy::TxToken for Tx<'_> {
     }
 }
 
-impl phy::Device for Port<'_> {
+impl<L: Link> phy::Device for Port<'_, L> {
     type RxToken<'b>
         = Rx<'b>
     where
         Self: 'b;
     type TxToken<'b>
-        = Tx<'b>
+        = Tx<'b, L>
     where
         Self: 'b;
 
@@ -121,10 +122,12 @@ struct Node {
 }
 
 impl Node {
-    fn new(seed: u64, mac: [u8; 6], ip: [u8; 4], side: Side, link: &mut SimLink) -> Node {
+    fn new<L: Link>(seed: u64, mac: [u8; 6], ip: [u8; 4], side: Side, link: &mut L) -> Node {
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         config.random_seed = seed;
-        let (mut rx, mut tx) = (Vec::new(), Vec::new());
+        // Room for the largest frame from the start, so that the device's
+        // scratch buffers never grow (and allocate) in the middle of a run.
+        let (mut rx, mut tx) = (Vec::with_capacity(FRAME), Vec::with_capacity(FRAME));
         let mut port = Port {
             link,
             side,
@@ -147,7 +150,7 @@ impl Node {
         }
     }
 
-    fn poll(&mut self, now: Instant, link: &mut SimLink) {
+    fn poll<L: Link>(&mut self, now: Instant, link: &mut L) {
         let mut port = Port {
             link,
             side: self.side,
@@ -190,7 +193,7 @@ pub struct Smol {
 
 impl Smol {
     /// Two stacks seeded from `seed`, B listening, A connecting.
-    pub fn new(seed: u64, buffer: usize, link: &mut SimLink) -> Smol {
+    pub fn new<L: Link>(seed: u64, buffer: usize, link: &mut L) -> Smol {
         let mut a = Node::new(seed, MAC_A, IP_A, Side::A, link);
         let mut b = Node::new(seed ^ 0xabcdef, MAC_B, IP_B, Side::B, link);
         let server = b.sockets.add(socket(buffer));
@@ -212,7 +215,7 @@ impl Smol {
 }
 
 impl Bulk for Smol {
-    fn poll(&mut self, now: Instant, link: &mut SimLink) {
+    fn poll<L: Link>(&mut self, now: Instant, link: &mut L) {
         self.a.poll(now, link);
         self.b.poll(now, link);
     }

@@ -1,6 +1,6 @@
 //! wolfip at both ends.
 
-use wolfip_core::phy::sim::{Side, SimLink};
+use wolfip_core::phy::sim::Side;
 use wolfip_core::rand::FixedSeed;
 use wolfip_core::wire::EthernetAddress;
 use wolfip_core::{
@@ -8,7 +8,7 @@ use wolfip_core::{
     TcpState,
 };
 
-use crate::drive::{Bulk, IP_A, IP_B, MAC_A, MAC_B, PORT};
+use crate::drive::{Bulk, Link, IP_A, IP_B, MAC_A, MAC_B, PORT};
 
 pub struct Wolf {
     a: Box<Stack>,
@@ -70,7 +70,7 @@ impl Wolf {
 }
 
 impl Bulk for Wolf {
-    fn poll(&mut self, now: Instant, link: &mut SimLink) {
+    fn poll<L: Link>(&mut self, now: Instant, link: &mut L) {
         self.a.poll(now, self.ia, &mut link.port(Side::A));
         self.b.poll(now, self.ib, &mut link.port(Side::B));
     }
