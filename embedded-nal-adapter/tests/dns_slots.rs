@@ -15,7 +15,7 @@ use wolfip_bsd::engine::{MsgFlags, Port};
 use wolfip_core::config::DNS_QUERIES;
 use wolfip_nal::{AsyncStack, NalStack};
 
-/// Answers every A query with 192.0.2.9, TTL 60.
+/// Answers every A query with 192.0.2.9, TTL 60, 50 ms late.
 fn serve() {
     let e = eng();
     let fd = e.socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
@@ -35,6 +35,10 @@ fn serve() {
             resp.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
             resp.extend_from_slice(&q[12..end]);
             resp.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 9]);
+            // Answer a little later, so that the lookup that sent the
+            // query always sees it in flight first (over loopback the
+            // answer could otherwise arrive within the same call).
+            thread::sleep(Duration::from_millis(50));
             e.sendto(fd, &resp, r.from, MsgFlags::default()).unwrap();
         }
     });
@@ -58,7 +62,7 @@ fn abandoned_nb_lookups_starve_the_other_resolvers() {
         ));
     }
     // They are all answered.
-    thread::sleep(Duration::from_millis(500));
+    thread::sleep(Duration::from_millis(1000));
     // Nothing is in flight now, yet an async lookup cannot start.
     let a = AsyncStack::new(e);
     let r = block_on(embedded_nal_async::Dns::get_host_by_name(
