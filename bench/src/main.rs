@@ -27,6 +27,11 @@
 //!   configuration, see `memory.rs` and the launcher): RAM of each stack,
 //!   per-socket overhead, and heap allocations counted during a 100 MiB
 //!   transfer (10 MiB with `--quick`) over a preallocated ring link.
+//! - `scaling` (`--scenario scaling`, its own build: 1,100 TCP sockets of
+//!   4 KiB each way, see `scaling.rs` and the launcher): throughput with 1
+//!   and 64 concurrent connections over the ring link, and the wall cost
+//!   of delivering a data segment with 1 and with 1,024 established
+//!   connections open.
 //!
 //! `--scenario bulk` (the default) runs the first two.
 //!
@@ -39,6 +44,7 @@ mod drive;
 mod memory;
 mod output;
 mod ring;
+mod scaling;
 mod smol;
 mod wolf;
 
@@ -71,13 +77,16 @@ enum Group {
     Bulk,
     /// Scenario 6 (the reference memory configuration).
     Memory,
+    /// Scenario 7 (1,100 sockets of 4 KiB).
+    Scaling,
 }
 
 fn usage() -> &'static str {
-    "usage: wolfip-bench [--scenario bulk|memory] [--quick] [--json]\n\
+    "usage: wolfip-bench [--scenario bulk|memory|scaling] [--quick] [--json]\n\
      \n\
      --scenario  bulk: bulk-sim and lossy-lfn (the default); memory: RAM and\n\
-     \x20           heap allocations. Each needs its own build (see the launcher)\n\
+     \x20           heap allocations; scaling: 1 vs 64 connections, 1 vs 1,024\n\
+     \x20           sockets. Each needs its own build (see the launcher)\n\
      --quick     short runs (well under two minutes in all)\n\
      --json      one JSON object per measurement and line instead of a table"
 }
@@ -95,6 +104,7 @@ fn parse_args() -> Result<Opts, String> {
                 o.scenario = match args.next().as_deref() {
                     Some("bulk") => Group::Bulk,
                     Some("memory") => Group::Memory,
+                    Some("scaling") => Group::Scaling,
                     other => {
                         return Err(format!("unknown scenario {other:?}\n{}", usage()));
                     }
@@ -230,8 +240,10 @@ fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
 
 /// The built-in TCP buffers must hold what the scenarios ask for.
 fn check_build(group: Group) -> Result<(), String> {
-    if group == Group::Memory {
-        return memory::check_build();
+    match group {
+        Group::Memory => return memory::check_build(),
+        Group::Scaling => return scaling::check_build(),
+        Group::Bulk => {}
     }
     use wolfip_core::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_TX_BUFFER};
     if TCP_RX_BUFFER < 256 * KIB || TCP_TX_BUFFER < 256 * KIB || TCP_SOCKETS < 2 {
@@ -269,6 +281,7 @@ fn main() -> ExitCode {
                     lossy_lfn(&opts, &mut out);
                 }
                 Group::Memory => memory::memory(&opts, &mut out),
+                Group::Scaling => scaling::scaling(&opts, &mut out),
             }
             (out, opts)
         })

@@ -87,13 +87,13 @@ pub fn table(ms: &[Measurement]) -> String {
             .map(|m| m.value)
     };
     let mut out = String::new();
-    let _ = write!(out, "{:<12} {:<20} {:<8}", "scenario", "metric", "unit");
+    let _ = write!(out, "{:<12} {:<30} {:<8}", "scenario", "metric", "unit");
     for c in &cols {
         let _ = write!(out, " {c:>12}");
     }
     let _ = writeln!(out, " {:>15}", "wolfip/smoltcp");
     for (scenario, metric, unit) in rows {
-        let _ = write!(out, "{scenario:<12} {metric:<20} {unit:<8}");
+        let _ = write!(out, "{scenario:<12} {metric:<30} {unit:<8}");
         for c in &cols {
             match find(scenario, metric, c) {
                 Some(v) => {

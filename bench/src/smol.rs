@@ -113,16 +113,22 @@ impl<L: Link> phy::Device for Port<'_, L> {
 
 /// One smoltcp stack: an interface, its sockets and the device's scratch
 /// buffers.
-struct Node {
-    iface: Interface,
-    sockets: SocketSet<'static>,
+pub(crate) struct Node {
+    pub(crate) iface: Interface,
+    pub(crate) sockets: SocketSet<'static>,
     side: Side,
     rx: Vec<u8>,
     tx: Vec<u8>,
 }
 
 impl Node {
-    fn new<L: Link>(seed: u64, mac: [u8; 6], ip: [u8; 4], side: Side, link: &mut L) -> Node {
+    pub(crate) fn new<L: Link>(
+        seed: u64,
+        mac: [u8; 6],
+        ip: [u8; 4],
+        side: Side,
+        link: &mut L,
+    ) -> Node {
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         config.random_seed = seed;
         // Room for the largest frame from the start, so that the device's
@@ -150,7 +156,7 @@ impl Node {
         }
     }
 
-    fn poll<L: Link>(&mut self, now: Instant, link: &mut L) {
+    pub(crate) fn poll<L: Link>(&mut self, now: Instant, link: &mut L) {
         let mut port = Port {
             link,
             side: self.side,
@@ -162,20 +168,20 @@ impl Node {
             .poll(smol_time(now), &mut port, &mut self.sockets);
     }
 
-    fn poll_at(&mut self, now: Instant) -> Option<Instant> {
+    pub(crate) fn poll_at(&mut self, now: Instant) -> Option<Instant> {
         self.iface
             .poll_at(smol_time(now), &self.sockets)
             .map(|t| Instant::from_micros(t.total_micros().max(0) as u64))
     }
 
-    fn socket(&mut self, h: SocketHandle) -> &mut tcp::Socket<'static> {
+    pub(crate) fn socket(&mut self, h: SocketHandle) -> &mut tcp::Socket<'static> {
         self.sockets.get_mut::<tcp::Socket>(h)
     }
 }
 
 /// A TCP socket with `buffer`-byte buffers and CUBIC, otherwise as
 /// smoltcp ships it (delayed ACK, Nagle, its default assembler).
-fn socket(buffer: usize) -> tcp::Socket<'static> {
+pub(crate) fn socket(buffer: usize) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; buffer]),
         tcp::SocketBuffer::new(vec![0; buffer]),

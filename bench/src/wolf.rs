@@ -21,7 +21,7 @@ pub struct Wolf {
 }
 
 /// A stack with one Ethernet interface.
-fn stack(seed: u64, mac: [u8; 6], ip: [u8; 4]) -> (Box<Stack>, IfaceId) {
+pub(crate) fn stack(seed: u64, mac: [u8; 6], ip: [u8; 4]) -> (Box<Stack>, IfaceId) {
     let mut s = Box::new(Stack::new(&mut FixedSeed(seed)));
     let i = s
         .add_interface(IfaceConfig::ethernet(EthernetAddress(mac)))
@@ -32,7 +32,7 @@ fn stack(seed: u64, mac: [u8; 6], ip: [u8; 4]) -> (Box<Stack>, IfaceId) {
 }
 
 /// Socket buffers of `buffer` bytes (below the built-in size) and CUBIC.
-fn apply(s: &mut Stack, h: TcpHandle, buffer: usize) {
+pub(crate) fn apply(s: &mut Stack, h: TcpHandle, buffer: usize) {
     assert_eq!(s.tcp_set_recv_buffer(h, buffer), Ok(buffer));
     assert_eq!(s.tcp_set_send_buffer(h, buffer), Ok(buffer));
     s.tcp_set_congestion(h, CongestionAlgorithm::Cubic).unwrap();
