@@ -38,11 +38,12 @@ pub mod output;
 pub mod recv;
 pub mod rtt;
 pub mod sack;
+pub(crate) mod slots;
 pub mod tcb;
 pub mod timers;
 
 use crate::addr::SocketAddrV4;
-use crate::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_SYN_BACKLOG, TCP_TX_BUFFER};
+use crate::config::{TCP_RX_BUFFER, TCP_SYN_BACKLOG, TCP_TX_BUFFER};
 use crate::time::Duration;
 use buffer::RingBuffer;
 use congestion::Algorithm;
@@ -249,7 +250,7 @@ impl TcpSocket {
 
 /// All TCP state of a stack.
 pub(crate) struct TcpSockets {
-    pub sockets: [TcpSocket; TCP_SOCKETS],
+    pub sockets: slots::Slots,
     pub syn_queue: [Option<SynRequest>; TCP_SYN_BACKLOG],
     pub demux: Demux,
     pub ports: PortAllocator,
@@ -259,7 +260,7 @@ pub(crate) struct TcpSockets {
 impl TcpSockets {
     pub fn new(seed: u64) -> Self {
         TcpSockets {
-            sockets: [const { TcpSocket::EMPTY }; TCP_SOCKETS],
+            sockets: slots::Slots::new(),
             syn_queue: [None; TCP_SYN_BACKLOG],
             demux: Demux::new(seed),
             ports: PortAllocator::new(),
@@ -370,32 +371,31 @@ pub const SOCKET_OVERHEAD: usize = core::mem::size_of::<TcpSocket>()
     - core::mem::size_of::<RingBuffer<TCP_TX_BUFFER>>();
 
 impl TcpSockets {
-    /// Runs every connection's timers and output, and the SYN queue.
+    /// Runs the timers and output of the connections that changed or
+    /// whose deadline has come (see [`slots`]), and the SYN queue.
     pub(crate) fn dispatch(&mut self, net: &mut crate::net::Net, now: crate::time::Instant) {
         listen::poll(net, self, now);
-        for i in 0..self.sockets.len() {
-            if self.sockets[i]
+        let mut next = self.sockets.next_to_run(0, now);
+        while let Some(i) = next {
+            let open = self.sockets[i]
                 .tcb
                 .as_ref()
-                .is_none_or(|t| t.state == TcpState::Closed)
-            {
-                continue;
+                .is_some_and(|t| t.state != TcpState::Closed);
+            if open {
+                if timers::poll(net, &mut self.sockets[i], now) {
+                    input::enter_closed(self, i);
+                } else {
+                    output::dispatch(net, &mut self.sockets[i], now);
+                }
             }
-            if timers::poll(net, &mut self.sockets[i], now) {
-                input::enter_closed(self, i);
-                continue;
-            }
-            output::dispatch(net, &mut self.sockets[i], now);
+            self.sockets.settle(i, now);
+            next = self.sockets.next_to_run(i + 1, now);
         }
     }
 
     /// When TCP next needs to run.
     pub(crate) fn poll_at(&self, now: crate::time::Instant) -> Option<crate::time::Instant> {
-        let mut at = listen::poll_at(self);
-        for s in self.sockets.iter().filter(|s| s.tcb.is_some()) {
-            at = crate::time::earliest(at, timers::poll_at(s, now));
-        }
-        at
+        crate::time::earliest(listen::poll_at(self), self.sockets.poll_at(now))
     }
 }
 
