@@ -5,24 +5,39 @@ use core::net::Ipv4Addr;
 
 /// One's complement sum of `data` (not yet complemented), folded to 16 bits.
 /// An odd trailing byte is padded with zero on the right (RFC 1071 §1).
+///
+/// The sum is taken over 32-bit words in the machine's byte order, two
+/// 64-bit accumulators at a time, and byte-swapped at the end where the
+/// machine is little-endian: the one's complement sum does not depend on
+/// the order in which words are added nor on their width, and swapping the
+/// bytes of every word swaps the bytes of the sum (RFC 1071 §2 (A), (B),
+/// (C)). A 64-bit accumulator that takes two 32-bit halves per 8 bytes
+/// cannot overflow below 16 GiB of data.
 pub fn sum(data: &[u8]) -> u16 {
-    let mut acc: u64 = 0;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        acc += u64::from(u16::from_be_bytes([c[0], c[1]]))
-            + u64::from(u16::from_be_bytes([c[2], c[3]]))
-            + u64::from(u16::from_be_bytes([c[4], c[5]]))
-            + u64::from(u16::from_be_bytes([c[6], c[7]]));
+    #[inline(always)]
+    fn halves(w: &[u8]) -> u64 {
+        let w = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        (w & 0xffff_ffff) + (w >> 32)
     }
-    let rest = chunks.remainder();
-    let mut pairs = rest.chunks_exact(2);
-    for c in &mut pairs {
-        acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
+    let (mut a, mut b) = (0u64, 0u64);
+    let mut blocks = data.chunks_exact(32);
+    for c in &mut blocks {
+        a += halves(&c[0..8]) + halves(&c[8..16]);
+        b += halves(&c[16..24]) + halves(&c[24..32]);
     }
-    if let [last] = pairs.remainder() {
-        acc += u64::from(*last) << 8;
+    let mut words = blocks.remainder().chunks_exact(8);
+    for w in &mut words {
+        a += halves(w);
     }
-    fold(acc)
+    // The last 0..=7 bytes, padded with zeros on the right: an odd byte
+    // is the high half of its big-endian word.
+    let rest = words.remainder();
+    let mut last = [0u8; 8];
+    for (d, s) in last.iter_mut().zip(rest) {
+        *d = *s;
+    }
+    b += halves(&last);
+    u16::from_be(fold(a + b))
 }
 
 /// Folds a wide one's complement accumulator to 16 bits.
@@ -74,6 +89,33 @@ mod tests {
     fn odd_length_pads_right() {
         assert_eq!(sum(&[0x12]), 0x1200);
         assert_eq!(sum(&[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
+    }
+
+    /// The 16-bit big-endian sum RFC 1071 describes, word by word.
+    fn naive(data: &[u8]) -> u16 {
+        let mut acc: u64 = 0;
+        for c in data.chunks(2) {
+            acc += u64::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]));
+        }
+        fold(acc)
+    }
+
+    #[test]
+    fn every_length_and_alignment_matches_naive() {
+        let data: [u8; 300] = core::array::from_fn(|i| (i * 151 + 7) as u8 ^ (i >> 3) as u8);
+        for start in 0..8 {
+            for end in start..data.len() {
+                assert_eq!(
+                    sum(&data[start..end]),
+                    naive(&data[start..end]),
+                    "{start}..{end}"
+                );
+            }
+        }
+        // Carries: all ones, long.
+        let ones = [0xffu8; 4099];
+        assert_eq!(sum(&ones), naive(&ones));
+        assert_eq!(sum(&[]), 0);
     }
 
     #[test]
