@@ -203,7 +203,10 @@ impl Apps<'_> {
             // One memcmp; the byte is looked for only on a mismatch.
             if self.buf[..n] != *want {
                 let i = self.buf[..n].iter().zip(want).position(|(g, w)| g != w);
-                panic!("data differs at byte {}", self.received + i.unwrap_or(0) as u64);
+                panic!(
+                    "data differs at byte {}",
+                    self.received + i.unwrap_or(0) as u64
+                );
             }
             self.received += n as u64;
             assert!(self.received <= self.sent, "more data than was sent");

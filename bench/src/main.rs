@@ -32,20 +32,48 @@
 //!   and 64 concurrent connections over the ring link, and the wall cost
 //!   of delivering a data segment with 1 and with 1,024 established
 //!   connections open.
+//! - `tap` (`--scenario tap`, its own build: 16 TCP sockets of 256 KiB,
+//!   see `tap/` and the launcher): each stack on a Linux TAP device
+//!   against the Linux kernel, inside network namespaces this program
+//!   creates (192.0.2.0/24 on the TAP, 198.51.100.0/24 on a veth pair;
+//!   the host's interfaces are never touched). Needs root and
+//!   `/dev/net/tun`; without them it says so on stderr and measures
+//!   nothing. The stack under test busy-polls (both alike); the Linux
+//!   peers are threads with blocking sockets.
+//!   - `tap-bulk` (scenario 3): one connection, data one way for 2 s
+//!     (0.5 s with `--quick`) after a warm-up, every byte checked, the
+//!     median of three runs (as for `tap-accept`); goodput
+//!     in Mbit/s `to-linux` (the stack sends) and `from-linux`; the
+//!     `tap-limit` rows are the device alone (a loop that only writes
+//!     frames Linux drops at once, or only reads the frames of a Linux UDP
+//!     flood), counted as 1460 payload bytes per 1514-byte frame.
+//!   - `tap-rr` (scenario 4): one-byte request/response round trips, the
+//!     stack as client and a Linux echo thread (blocking) as server;
+//!     `median` and `p99` in µs; `linux` is a busy-polling Linux client
+//!     and the same server over a veth pair between two namespaces.
+//!   - `tap-accept` (scenario 5): the stack listens, four Linux client
+//!     threads connect, exchange a byte and close, over and over;
+//!     connections accepted per second (smoltcp, having no backlog, gets
+//!     one listening socket per slot, re-listening after each
+//!     connection).
 //!
 //! `--scenario bulk` (the default) runs the first two.
 //!
-//! Output: a table with the ratio wolfip/smoltcp per metric, or with
-//! `--json` one JSON object per line:
-//! `{"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...}`.
+//! Output: one JSON object per measurement and line,
+//! `{"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...}`
+//! (`--json` is accepted and changes nothing). The launcher renders them:
+//! a table with the ratios, and a chart with `--svg PATH`; it can also
+//! read lines saved from a direct run with `--from FILE`.
 
 mod alloc_count;
 mod drive;
+mod linux_lfn;
 mod memory;
 mod output;
 mod ring;
 mod scaling;
 mod smol;
+mod tap;
 mod wolf;
 
 /// Every heap allocation goes through the counter (see [`alloc_count`]),
@@ -79,16 +107,21 @@ enum Group {
     Memory,
     /// Scenario 7 (1,100 sockets of 4 KiB).
     Scaling,
+    /// Scenarios 3, 4 and 5 over a TAP device (16 sockets of 256 KiB).
+    Tap,
 }
 
 fn usage() -> &'static str {
-    "usage: wolfip-bench [--scenario bulk|memory|scaling] [--quick] [--json]\n\
+    "usage: wolfip-bench [--scenario bulk|memory|scaling|tap] [--quick] [--json]\n\
      \n\
      --scenario  bulk: bulk-sim and lossy-lfn (the default); memory: RAM and\n\
      \x20           heap allocations; scaling: 1 vs 64 connections, 1 vs 1,024\n\
-     \x20           sockets. Each needs its own build (see the launcher)\n\
+     \x20           sockets; tap: bulk, round trips and accepts against\n\
+     \x20           Linux over a TAP device (root). Each needs its own\n\
+     \x20           build (see the launcher)\n\
      --quick     short runs (well under two minutes in all)\n\
-     --json      one JSON object per measurement and line instead of a table"
+     --json      accepted, no effect: the output is always one JSON object\n\
+     \x20           per measurement and line (the launcher makes the table)"
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -105,6 +138,7 @@ fn parse_args() -> Result<Opts, String> {
                     Some("bulk") => Group::Bulk,
                     Some("memory") => Group::Memory,
                     Some("scaling") => Group::Scaling,
+                    Some("tap") => Group::Tap,
                     other => {
                         return Err(format!("unknown scenario {other:?}\n{}", usage()));
                     }
@@ -236,6 +270,18 @@ fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
             unit: "Mbit/s",
         });
     }
+    // The kernel's TCP over the same link model, bridged in real time
+    // between two namespaces (root only; see linux_lfn.rs).
+    match linux_lfn::linux_over_sim(cfg, 2, secs, 256 * KIB) {
+        Ok(value) => out.push(Measurement {
+            scenario: SCENARIO,
+            imp: "linux",
+            metric: "goodput",
+            value,
+            unit: "Mbit/s",
+        }),
+        Err(e) => eprintln!("{SCENARIO} linux: skipped: {e}"),
+    }
 }
 
 /// The built-in TCP buffers must hold what the scenarios ask for.
@@ -243,13 +289,17 @@ fn check_build(group: Group) -> Result<(), String> {
     match group {
         Group::Memory => return memory::check_build(),
         Group::Scaling => return scaling::check_build(),
-        Group::Bulk => {}
+        Group::Bulk | Group::Tap => {}
     }
     use wolfip_core::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_TX_BUFFER};
-    if TCP_RX_BUFFER < 256 * KIB || TCP_TX_BUFFER < 256 * KIB || TCP_SOCKETS < 2 {
+    // The tap group's accept scenario wants a listener and room for the
+    // connections of its client threads.
+    let sockets = if group == Group::Tap { 8 } else { 2 };
+    if TCP_RX_BUFFER < 256 * KIB || TCP_TX_BUFFER < 256 * KIB || TCP_SOCKETS < sockets {
         return Err(format!(
             "this build of wolfip-core has {TCP_SOCKETS} TCP sockets of {TCP_RX_BUFFER}/{TCP_TX_BUFFER} \
-             bytes (receive/send); the benchmarks need 256 KiB buffers: run them with \
+             bytes (receive/send); the benchmarks need 256 KiB buffers (and {sockets} sockets): \
+             run them with \
              `cargo run --release -p wolfip-examples --bin bench`, or build this crate with \
              WOLFIP_TCP_RX_BUFFER=262144 WOLFIP_TCP_TX_BUFFER=262144"
         ));
@@ -275,6 +325,7 @@ fn main() -> ExitCode {
         .stack_size(256 << 20)
         .spawn(move || {
             let mut out = Vec::new();
+            let mut ok = true;
             match opts.scenario {
                 Group::Bulk => {
                     bulk_sim(&opts, &mut out);
@@ -282,21 +333,30 @@ fn main() -> ExitCode {
                 }
                 Group::Memory => memory::memory(&opts, &mut out),
                 Group::Scaling => scaling::scaling(&opts, &mut out),
+                Group::Tap => {
+                    if let Err(e) = tap::tap(&opts, &mut out) {
+                        eprintln!("tap: {e}");
+                        ok = false;
+                    }
+                }
             }
-            (out, opts)
+            (out, opts, ok)
         })
         .expect("spawn the benchmark thread")
         .join();
-    let (out, opts) = match measurements {
+    let (out, opts, ok) = match measurements {
         Ok(r) => r,
         Err(_) => return ExitCode::FAILURE,
     };
-    if opts.json {
-        for m in &out {
-            println!("{}", m.to_json());
-        }
-    } else {
-        print!("{}", output::table(&out));
+    if !opts.json {
+        eprintln!("wolfip-bench: JSON lines; for a table, save them and run the launcher with --from FILE");
     }
-    ExitCode::SUCCESS
+    for m in &out {
+        println!("{}", m.to_json());
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

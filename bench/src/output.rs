@@ -1,5 +1,9 @@
-//! Measurements and how they are printed: one JSON object per line
-//! (`--json`), or a table with the ratio wolfip/smoltcp per metric.
+//! Measurements and how they are printed: one JSON object per line.
+//!
+//! The benchmark renders nothing itself: its launcher
+//! (`cargo run --release -p wolfip-examples --bin bench`, module
+//! `wolfip_examples::bench_report`) reads these lines and makes the table
+//! with the ratios and the chart.
 
 use std::fmt::Write as _;
 
@@ -12,6 +16,7 @@ pub struct Measurement {
     pub imp: &'static str,
     /// What was measured, e.g. `throughput`.
     pub metric: &'static str,
+    /// The figure; NaN or infinity print as `null`.
     pub value: f64,
     /// e.g. `Mbit/s`.
     pub unit: &'static str,
@@ -64,61 +69,6 @@ impl Measurement {
     }
 }
 
-/// The implementations in the order of the table's columns.
-const IMPLS: [&str; 4] = ["wolfip", "smoltcp", "linux", "tap-limit"];
-
-/// A table: one row per (scenario, metric) in order of first appearance,
-/// one column per implementation present, and wolfip/smoltcp.
-pub fn table(ms: &[Measurement]) -> String {
-    let cols: Vec<&str> = IMPLS
-        .iter()
-        .copied()
-        .filter(|i| ms.iter().any(|m| m.imp == *i))
-        .collect();
-    let mut rows: Vec<(&str, &str, &str)> = Vec::new();
-    for m in ms {
-        if !rows.iter().any(|r| r.0 == m.scenario && r.1 == m.metric) {
-            rows.push((m.scenario, m.metric, m.unit));
-        }
-    }
-    let find = |scenario: &str, metric: &str, imp: &str| {
-        ms.iter()
-            .find(|m| m.scenario == scenario && m.metric == metric && m.imp == imp)
-            .map(|m| m.value)
-    };
-    let mut out = String::new();
-    let _ = write!(out, "{:<12} {:<30} {:<8}", "scenario", "metric", "unit");
-    for c in &cols {
-        let _ = write!(out, " {c:>12}");
-    }
-    let _ = writeln!(out, " {:>15}", "wolfip/smoltcp");
-    for (scenario, metric, unit) in rows {
-        let _ = write!(out, "{scenario:<12} {metric:<30} {unit:<8}");
-        for c in &cols {
-            match find(scenario, metric, c) {
-                Some(v) => {
-                    let _ = write!(out, " {v:>12.2}");
-                }
-                None => {
-                    let _ = write!(out, " {:>12}", "-");
-                }
-            }
-        }
-        match (
-            find(scenario, metric, "wolfip"),
-            find(scenario, metric, "smoltcp"),
-        ) {
-            (Some(w), Some(s)) if s != 0.0 => {
-                let _ = writeln!(out, " {:>15.3}", w / s);
-            }
-            _ => {
-                let _ = writeln!(out, " {:>15}", "-");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,19 +89,5 @@ mod tests {
         assert_eq!(json_str("a\"b\\c\u{1}"), r#""a\"b\\c\u0001""#);
         assert_eq!(json_num(f64::NAN), "null");
         assert_eq!(json_num(2.0), "2");
-    }
-
-    #[test]
-    fn table_shows_the_ratio() {
-        let m = |imp, value| Measurement {
-            scenario: "bulk-sim",
-            imp,
-            metric: "throughput",
-            value,
-            unit: "Mbit/s",
-        };
-        let t = table(&[m("wolfip", 300.0), m("smoltcp", 200.0)]);
-        assert!(t.contains("1.500"), "{t}");
-        assert!(t.lines().count() == 2, "{t}");
     }
 }

@@ -2,6 +2,7 @@
 //! that may record a pcap, the UDP echo application and the host event
 //! loop that drives a [`Stack`] without a fixed tick.
 
+pub mod bench_report;
 pub mod c_echo;
 pub mod dnsmasq;
 

@@ -2,7 +2,8 @@
 //! smoltcp) in each build configuration they need, and prints one table.
 //!
 //! ```text
-//! cargo run --release -p wolfip-examples --bin bench -- [--quick] [--json]
+//! cargo run --release -p wolfip-examples --bin bench -- [--quick] [--json] [--svg PATH]
+//! cargo run --release -p wolfip-examples --bin bench -- --from FILE [--json] [--svg PATH]
 //! ```
 //!
 //! wolfip's buffer sizes and socket counts are fixed when wolfip-core is
@@ -12,15 +13,26 @@
 //! overwrite each other. This launcher runs
 //! `cargo run --release -p wolfip-bench -- <its scenario> --json` once per
 //! configuration with that configuration's variables and arguments (and
-//! `--quick` if given here), collects the JSON lines of all of them, and
-//! prints one table of every row with the ratio wolfip/smoltcp, or with
-//! `--json` the lines themselves (one JSON object per line:
-//! `{"scenario", "impl", "metric", "value", "unit"}`). The benchmark's
+//! `--quick` if given here), and collects the JSON lines of all of them
+//! (one JSON object per line:
+//! `{"scenario", "impl", "metric", "value", "unit"}`). A configuration
+//! that fails does not stop the others; the launcher then reports what it
+//! has and exits with a failure.
+//!
+//! It is the one place where the lines are rendered (see
+//! [`wolfip_examples::bench_report`]): by default as a Markdown table, one
+//! row per (scenario, metric), a column per implementation and the ratios
+//! wolfip/smoltcp (and wolfip/linux, wolfip/tap-limit when there are such
+//! figures); with `--json` the lines themselves instead; with `--svg PATH`
+//! also as a bar chart written to `PATH`. `--from FILE` reads the lines
+//! from `FILE` (`-` for standard input), e.g. saved from an earlier
+//! `--json` run, instead of running the benchmarks. The benchmark's
 //! progress lines and cargo's messages go to standard error.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+
+use wolfip_examples::bench_report::{self, Row};
 
 /// One build of the benchmark: a name (also its target directory,
 /// `target/bench-<name>`), the variables it is built with, and arguments of
@@ -82,157 +94,106 @@ const BUILDS: &[Build] = &[
         ],
         args: &["--scenario", "scaling"],
     },
+    Build {
+        // Over a TAP device against Linux (scenarios 3, 4 and 5; root and
+        // /dev/net/tun, else it measures nothing): the bulk build's 256 KiB
+        // buffers and room for holes, 16 sockets so that the accept
+        // scenario has a listener and 15 connections at a time, and a SYN
+        // queue as deep.
+        name: "tap",
+        env: &[
+            ("WOLFIP_TCP_SOCKETS", "16"),
+            ("WOLFIP_TCP_RX_BUFFER", "262144"),
+            ("WOLFIP_TCP_TX_BUFFER", "262144"),
+            ("WOLFIP_TCP_OOO_RANGES", "32"),
+            ("WOLFIP_TCP_SACK_RANGES", "32"),
+            ("WOLFIP_TCP_SYN_BACKLOG", "16"),
+        ],
+        args: &["--scenario", "tap"],
+    },
 ];
 
-/// One measurement as the benchmark prints it.
-struct Row {
-    scenario: String,
-    imp: String,
-    metric: String,
-    value: Option<f64>,
-    unit: String,
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq)]
+struct Args {
+    /// `--quick`: short runs.
+    quick: bool,
+    /// `--json`: print the lines instead of the table.
+    json: bool,
+    /// `--svg PATH`: write the chart there.
+    svg: Option<PathBuf>,
+    /// `--from FILE`: read the lines from there instead of running.
+    from: Option<String>,
 }
 
-/// Reads a JSON string literal at the start of `s`; returns it and the rest.
-fn json_string(s: &str) -> Option<(String, &str)> {
-    let mut chars = s.strip_prefix('"')?.char_indices();
-    let mut out = String::new();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &s[i + 2..])),
-            '\\' => match chars.next()?.1 {
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                't' => out.push('\t'),
-                'u' => {
-                    let hex: String = (0..4).filter_map(|_| chars.next().map(|c| c.1)).collect();
-                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-                }
-                c => out.push(c),
+/// The help text.
+fn usage() -> String {
+    format!(
+        "usage: bench [--quick] [--json] [--svg PATH]\n\
+         \x20      bench --from FILE [--json] [--svg PATH]\n\
+         \n\
+         Builds and runs wolfip-bench once per configuration ({}) and prints\n\
+         one Markdown table of all their measurements.\n\
+         \n\
+         --quick       short runs\n\
+         --json        print the measurements (one JSON object per line)\n\
+         \x20             instead of the table\n\
+         --svg PATH    also write a bar chart of them to PATH\n\
+         --from FILE   read the JSON lines from FILE (- for standard input)\n\
+         \x20             instead of running the benchmarks",
+        BUILDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// Reads the command line; `Ok(None)` for `--help`.
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut o = Args::default();
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--json" => o.json = true,
+            "--svg" => match args.next() {
+                Some(p) => o.svg = Some(PathBuf::from(p)),
+                None => return Err("--svg needs a path".into()),
             },
-            c => out.push(c),
+            "--from" => match args.next() {
+                Some(p) => o.from = Some(p),
+                None => return Err("--from needs a file (or -)".into()),
+            },
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
-    None
+    if o.quick && o.from.is_some() {
+        return Err("--quick runs the benchmarks, --from does not: choose one".into());
+    }
+    Ok(Some(o))
 }
 
-/// Parses one line of the benchmark's `--json` output: a flat object whose
-/// values are strings, numbers or `null`.
-fn parse(line: &str) -> Option<Row> {
-    let mut s = line.trim().strip_prefix('{')?.trim_start();
-    let mut row = Row {
-        scenario: String::new(),
-        imp: String::new(),
-        metric: String::new(),
-        value: None,
-        unit: String::new(),
-    };
-    loop {
-        let (key, rest) = json_string(s)?;
-        s = rest.trim_start().strip_prefix(':')?.trim_start();
-        if s.starts_with('"') {
-            let (v, rest) = json_string(s)?;
-            s = rest;
-            match key.as_str() {
-                "scenario" => row.scenario = v,
-                "impl" => row.imp = v,
-                "metric" => row.metric = v,
-                "unit" => row.unit = v,
-                _ => {}
-            }
-        } else {
-            let end = s.find([',', '}'])?;
-            let v = s[..end].trim();
-            if key == "value" {
-                row.value = if v == "null" { None } else { v.parse().ok() };
-            }
-            s = &s[end..];
+/// Parses the non-empty lines of `text` into `rows`, echoing each to
+/// standard output with `echo`; a line that is not a measurement is
+/// reported on standard error and skipped.
+fn collect(text: &str, echo: bool, rows: &mut Vec<Row>) {
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if echo {
+            println!("{line}");
         }
-        s = s.trim_start();
-        if let Some(rest) = s.strip_prefix(',') {
-            s = rest.trim_start();
-        } else {
-            s.strip_prefix('}')?;
-            return Some(row);
+        match bench_report::parse_line(line) {
+            Some(r) => rows.push(r),
+            None => eprintln!("bench: not a measurement: {line}"),
         }
     }
 }
 
-/// The implementations in the order of the table's columns.
-const IMPLS: [&str; 4] = ["wolfip", "smoltcp", "linux", "tap-limit"];
-
-/// One row per (scenario, metric) in order of first appearance, one column
-/// per implementation present, and wolfip/smoltcp.
-fn table(rows: &[Row]) -> String {
-    let cols: Vec<&str> = IMPLS
-        .iter()
-        .copied()
-        .filter(|i| rows.iter().any(|r| r.imp == *i))
-        .collect();
-    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
-    for r in rows {
-        if !keys.iter().any(|k| k.0 == r.scenario && k.1 == r.metric) {
-            keys.push((&r.scenario, &r.metric, &r.unit));
-        }
-    }
-    let find = |scenario: &str, metric: &str, imp: &str| {
-        rows.iter()
-            .find(|r| r.scenario == scenario && r.metric == metric && r.imp == imp)
-            .and_then(|r| r.value)
-    };
-    let mut out = String::new();
-    let _ = write!(out, "{:<12} {:<30} {:<8}", "scenario", "metric", "unit");
-    for c in &cols {
-        let _ = write!(out, " {c:>12}");
-    }
-    let _ = writeln!(out, " {:>15}", "wolfip/smoltcp");
-    for (scenario, metric, unit) in keys {
-        let _ = write!(out, "{scenario:<12} {metric:<30} {unit:<8}");
-        for c in &cols {
-            match find(scenario, metric, c) {
-                Some(v) => {
-                    let _ = write!(out, " {v:>12.2}");
-                }
-                None => {
-                    let _ = write!(out, " {:>12}", "-");
-                }
-            }
-        }
-        match (
-            find(scenario, metric, "wolfip"),
-            find(scenario, metric, "smoltcp"),
-        ) {
-            (Some(w), Some(s)) if s != 0.0 => {
-                let _ = writeln!(out, " {:>15.3}", w / s);
-            }
-            _ => {
-                let _ = writeln!(out, " {:>15}", "-");
-            }
-        }
-    }
-    out
-}
-
-fn main() -> ExitCode {
-    let passed: Vec<String> = std::env::args().skip(1).collect();
-    if passed.iter().any(|a| a == "-h" || a == "--help") {
-        eprintln!(
-            "usage: bench [--quick] [--json]\n\
-             Builds and runs wolfip-bench once per configuration: {}",
-            BUILDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
-        );
-        return ExitCode::SUCCESS;
-    }
-    if let Some(a) = passed.iter().find(|a| *a != "--quick" && *a != "--json") {
-        eprintln!("bench: unknown argument {a:?} (try --help)");
-        return ExitCode::from(2);
-    }
-    let quick = passed.iter().any(|a| a == "--quick");
-    let json = passed.iter().any(|a| a == "--json");
+/// Builds and runs every configuration, adding their measurements to
+/// `rows`; returns whether all of them succeeded. A configuration that
+/// fails does not stop the others.
+fn run_all(args: &Args, rows: &mut Vec<Row>) -> bool {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = root.canonicalize().unwrap_or(root);
-    let mut rows = Vec::new();
+    let mut ok = true;
     for b in BUILDS {
         eprintln!("bench: configuration {:?}", b.name);
         let output = Command::new(&cargo)
@@ -241,7 +202,7 @@ fn main() -> ExitCode {
             .arg(root.join("target").join(format!("bench-{}", b.name)))
             .arg("--")
             .args(b.args)
-            .args(quick.then_some("--quick"))
+            .args(args.quick.then_some("--quick"))
             .arg("--json")
             .envs(b.env.iter().copied())
             .stderr(Stdio::inherit())
@@ -250,69 +211,116 @@ fn main() -> ExitCode {
             Ok(o) => o,
             Err(e) => {
                 eprintln!("bench: cannot run {cargo:?}: {e}");
-                return ExitCode::FAILURE;
+                return false;
             }
         };
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-            if json {
-                println!("{line}");
-            }
-            match parse(line) {
-                Some(r) => rows.push(r),
-                None => eprintln!("bench: not a measurement: {line}"),
-            }
-        }
+        collect(&String::from_utf8_lossy(&output.stdout), args.json, rows);
         if !output.status.success() {
             eprintln!(
                 "bench: configuration {:?} failed: {}",
                 b.name, output.status
             );
-            return ExitCode::FAILURE;
+            ok = false;
         }
     }
-    if !json {
-        print!("{}", table(&rows));
+    ok
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            eprintln!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut rows = Vec::new();
+    let ok = match &args.from {
+        Some(file) => {
+            let text = if file == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(file)
+            };
+            match text {
+                Ok(t) => {
+                    collect(&t, args.json, &mut rows);
+                    true
+                }
+                Err(e) => {
+                    eprintln!("bench: cannot read {file}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => run_all(&args, &mut rows),
+    };
+    if !args.json {
+        print!("{}", bench_report::table::markdown(&rows));
     }
-    ExitCode::SUCCESS
+    if let Some(path) = &args.svg {
+        match std::fs::write(path, bench_report::svg::chart(&rows)) {
+            Ok(()) => eprintln!("bench: chart written to {}", path.display()),
+            Err(e) => {
+                eprintln!("bench: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
+        parse_args(args.iter().map(|a| a.to_string()))
+    }
+
     #[test]
-    fn parses_the_benchmarks_lines() {
-        let r = parse(
-            r#"{"scenario": "bulk-sim", "impl": "wolfip", "metric": "throughput", "value": 1234.5, "unit": "Mbit/s"}"#,
-        )
-        .unwrap();
+    fn reads_the_command_line() {
+        assert_eq!(parse(&[]), Ok(Some(Args::default())));
         assert_eq!(
-            (&*r.scenario, &*r.imp, &*r.metric, r.value, &*r.unit),
-            ("bulk-sim", "wolfip", "throughput", Some(1234.5), "Mbit/s")
+            parse(&["--quick", "--svg", "/tmp/b.svg", "--json"]),
+            Ok(Some(Args {
+                quick: true,
+                json: true,
+                svg: Some("/tmp/b.svg".into()),
+                from: None,
+            }))
         );
-        let r = parse(
-            r#"{"scenario": "a\"b", "impl": "x", "metric": "m", "value": null, "unit": "u\u0041"}"#,
-        )
-        .unwrap();
-        assert_eq!((&*r.scenario, r.value, &*r.unit), ("a\"b", None, "uA"));
-        assert!(parse("garbage").is_none());
-        let t = table(&[
-            Row {
-                scenario: "s".into(),
-                imp: "wolfip".into(),
-                metric: "m".into(),
-                value: Some(3.0),
-                unit: "B".into(),
-            },
-            Row {
-                scenario: "s".into(),
-                imp: "smoltcp".into(),
-                metric: "m".into(),
-                value: Some(2.0),
-                unit: "B".into(),
-            },
-        ]);
-        assert!(t.contains("1.500"), "{t}");
+        assert_eq!(
+            parse(&["--from", "-"]).unwrap().unwrap().from.as_deref(),
+            Some("-")
+        );
+        assert_eq!(parse(&["--help"]), Ok(None));
+        assert!(parse(&["--svg"]).is_err());
+        assert!(parse(&["--from"]).is_err());
+        assert!(parse(&["--from", "x", "--quick"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn collects_measurements_and_skips_the_rest() {
+        let mut rows = Vec::new();
+        collect(
+            "{\"scenario\": \"s\", \"impl\": \"wolfip\", \"metric\": \"m\", \"value\": 1, \"unit\": \"u\"}\n\
+             \n\
+             not json\n\
+             {\"scenario\": \"s\", \"impl\": \"smoltcp\", \"metric\": \"m\", \"value\": null, \"unit\": \"u\"}\n",
+            false,
+            &mut rows,
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].value, rows[1].value), (Some(1.0), None));
     }
 }
