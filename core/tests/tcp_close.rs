@@ -8,7 +8,7 @@
 mod tcp_common;
 use tcp_common::*;
 
-use wolfip_core::config::{TCP_SOCKETS, TCP_TIME_WAIT_MS};
+use wolfip_core::config::{TCP_DELAYED_ACK_MS, TCP_SOCKETS, TCP_TIME_WAIT_MS};
 use wolfip_core::wire::{SeqNumber, TcpControl};
 use wolfip_core::{
     Duration, Ipv4Addr, Shutdown, SocketAddrV4, TcpBindError, TcpError, TcpHandle, TcpRecvError,
@@ -31,6 +31,17 @@ fn state(h: &mut Harness, c: TcpHandle) -> Option<TcpState> {
 }
 
 /// Our FIN after `shutdown(Write)`: one segment, returned.
+/// The ACK of a FIN that moved the connection to CLOSE-WAIT: delayed
+/// (RFC 1122 §4.2.3.2), so that an application closing at once sends it
+/// on its FIN; nothing goes out before the delayed-ACK time.
+fn delayed_ack_of_fin(h: &mut Harness) -> Seg {
+    h.expect_silence();
+    h.advance(Duration::from_millis(TCP_DELAYED_ACK_MS as u64 - 1));
+    h.expect_silence();
+    h.advance(Duration::from_millis(1));
+    h.take_one()
+}
+
 fn shut_write(h: &mut Harness, c: TcpHandle) -> Seg {
     h.stack.tcp_shutdown(c, Shutdown::Write).unwrap();
     h.run();
@@ -143,7 +154,7 @@ fn passive_close_trace() {
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
     assert_eq!(state(&mut h, c), Some(TcpState::CloseWait));
-    assert_eq!(h.take_one().ack, Some(SeqNumber(add(P, 2))));
+    assert_eq!(delayed_ack_of_fin(&mut h).ack, Some(SeqNumber(add(P, 2))));
     let mut buf = [0u8; 8];
     for _ in 0..3 {
         assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(0));
@@ -166,10 +177,11 @@ fn close_in_close_wait_frees_the_slot() {
     let mut h = Harness::new(6);
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
-    h.take_one();
+    // Closing at once: one segment, our FIN carrying the ACK of theirs.
     h.close(c);
     let fin = h.take_one();
     assert!(fin.is_fin() && fin.seq == SeqNumber(add(iss, 1)));
+    assert_eq!(fin.ack, Some(SeqNumber(add(P, 2))));
     assert_eq!(h.free_slots(), TCP_SOCKETS - 2);
     h.send(&peer(TcpControl::None, iss, 1, 1));
     assert_eq!(h.free_slots(), TCP_SOCKETS - 1);
@@ -254,7 +266,7 @@ fn half_close_we_keep_sending() {
     let mut h = Harness::new(10);
     let (c, iss) = h.accept_plain(P);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
-    h.take_one();
+    delayed_ack_of_fin(&mut h);
     h.stack.tcp_send(c, b"reply").unwrap();
     h.run();
     let d = h.take_one();
@@ -740,7 +752,7 @@ fn disconnect_after_our_fin_is_silent() {
     let mut h = Harness::new(36);
     let (c, iss) = connect_plain(&mut h);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
-    h.take_one();
+    delayed_ack_of_fin(&mut h);
     let fin = shut_write(&mut h, c);
     assert_eq!(fin.seq, SeqNumber(add(iss, 1)));
     assert_eq!(state(&mut h, c), Some(TcpState::LastAck));
@@ -754,7 +766,7 @@ fn disconnect_after_our_fin_is_silent() {
     let mut h = Harness::new(37);
     let (c, iss) = connect_plain(&mut h);
     h.send(&peer(TcpControl::Fin, iss, 0, 0));
-    h.take_one();
+    delayed_ack_of_fin(&mut h);
     let now = h.now;
     h.stack.tcp_disconnect(c, now).unwrap();
     h.run();

@@ -564,6 +564,12 @@ fn fin_beyond_a_hole_waits_for_the_hole() {
     assert_eq!(h.take_one().ack, Some(SeqNumber(p.their(6))));
     assert_eq!(h.stack.tcp_state(p.h), Some(TcpState::Established));
     h.send(&fin);
+    // Entering CLOSE-WAIT, the ACK of the FIN is delayed (the application
+    // may close at once and send it on its own FIN).
+    h.expect_silence();
+    h.advance(wolfip_core::Duration::from_millis(
+        wolfip_core::config::TCP_DELAYED_ACK_MS as u64,
+    ));
     assert_eq!(h.take_one().ack, Some(SeqNumber(p.their(7))));
     assert_eq!(h.stack.tcp_state(p.h), Some(TcpState::CloseWait));
     assert_eq!(h.read_all(p.h), b"abcdef");

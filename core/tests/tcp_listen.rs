@@ -471,6 +471,11 @@ fn fin_before_accept() {
         add(PEER_ISS, 1),
         Some(add(iss, 1)),
     ));
+    // The ACK of a FIN that leads to CLOSE-WAIT is delayed.
+    h.expect_silence();
+    h.advance(wolfip_core::Duration::from_millis(
+        wolfip_core::config::TCP_DELAYED_ACK_MS as u64,
+    ));
     assert_eq!(h.take_one().ack, Some(SeqNumber(add(PEER_ISS, 2))));
     let (c, _) = h.stack.tcp_accept(l).unwrap();
     assert_eq!(h.stack.tcp_state(c), Some(TcpState::CloseWait));

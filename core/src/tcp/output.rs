@@ -386,8 +386,15 @@ fn send_ack_if_due(net: &mut Net, s: &mut TcpSocket, now: Instant) {
     let delayed_due = t.ack_delayed_until.is_due(now);
     let advertised = t.rcv_adv.diff(t.rcv_nxt).max(0) as usize;
     let threshold = (cap / 2).min(usize::from(t.rmss));
-    let window_update =
-        !t.fin_received && free >= advertised + threshold.max(1) && advertised < cap / 2;
+    // Only a window that may hold the peer up is worth a segment of its
+    // own: under half the buffer, and under 64 KiB (a peer with that much
+    // room is not held up: the ACKs of what it sends carry the larger
+    // window). So the unscaled 64 KiB of a SYN-ACK (RFC 7323 §2.2) does
+    // not cost every passive connection with a larger buffer an extra
+    // pure ACK as soon as it is established.
+    let window_update = !t.fin_received
+        && free >= advertised + threshold.max(1)
+        && advertised < (cap / 2).min(65_535);
     if t.ack_now || delayed_due || window_update {
         // RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, also in
         // SYN-RECEIVED (our SYN-ACK is out, so SND.NXT is ISS+1). After a

@@ -96,15 +96,26 @@ pub(crate) fn process(net: &mut Net, s: &mut TcpSocket, now: Instant, seg: &TcpR
         if fin_seq == t.rcv_nxt {
             t.rcv_nxt += 1;
             t.fin_received = true;
-            t.ack_now = true;
             match t.state {
-                TcpState::SynReceived | TcpState::Established => t.state = TcpState::CloseWait,
+                TcpState::SynReceived | TcpState::Established => {
+                    t.state = TcpState::CloseWait;
+                    // The application learns of the end of the stream and
+                    // often closes at once: a delayed ACK lets our FIN carry
+                    // it (RFC 1122 §4.2.3.2; Linux does the same for an
+                    // interactive connection). At least every second
+                    // segment is still ACKed at once.
+                    schedule_ack(t, 1, now);
+                }
                 TcpState::FinWait1 => {
                     // Our FIN not yet acknowledged: simultaneous close.
                     t.state = TcpState::Closing;
+                    t.ack_now = true;
                 }
-                TcpState::FinWait2 => crate::tcp::timers::enter_time_wait(t, now),
-                _ => {}
+                TcpState::FinWait2 => {
+                    crate::tcp::timers::enter_time_wait(t, now);
+                    t.ack_now = true;
+                }
+                _ => t.ack_now = true,
             }
         } else {
             // A FIN beyond a hole: ACK what we have; the peer resends it.
