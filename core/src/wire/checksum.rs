@@ -6,28 +6,33 @@ use core::net::Ipv4Addr;
 /// One's complement sum of `data` (not yet complemented), folded to 16 bits.
 /// An odd trailing byte is padded with zero on the right (RFC 1071 §1).
 ///
-/// The sum is taken over 32-bit words in the machine's byte order, two
-/// 64-bit accumulators at a time, and byte-swapped at the end where the
-/// machine is little-endian: the one's complement sum does not depend on
-/// the order in which words are added nor on their width, and swapping the
-/// bytes of every word swaps the bytes of the sum (RFC 1071 §2 (A), (B),
-/// (C)). A 64-bit accumulator that takes two 32-bit halves per 8 bytes
-/// cannot overflow below 16 GiB of data.
+/// The sum is taken over 64-bit words in the machine's byte order with
+/// end-around carry, in two accumulators, and byte-swapped at the end
+/// where the machine is little-endian: the one's complement sum does not
+/// depend on the order in which words are added nor on their width, and
+/// swapping the bytes of every word swaps the bytes of the sum (RFC 1071
+/// §2 (A), (B), (C)).
 pub fn sum(data: &[u8]) -> u16 {
     #[inline(always)]
-    fn halves(w: &[u8]) -> u64 {
-        let w = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        (w & 0xffff_ffff) + (w >> 32)
+    fn word(w: &[u8]) -> u64 {
+        u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+    }
+    /// One's complement addition: the carry out goes back in at the
+    /// bottom.
+    #[inline(always)]
+    fn add(acc: u64, w: u64) -> u64 {
+        let (s, carry) = acc.overflowing_add(w);
+        s + u64::from(carry)
     }
     let (mut a, mut b) = (0u64, 0u64);
     let mut blocks = data.chunks_exact(32);
     for c in &mut blocks {
-        a += halves(&c[0..8]) + halves(&c[8..16]);
-        b += halves(&c[16..24]) + halves(&c[24..32]);
+        a = add(add(a, word(&c[0..8])), word(&c[8..16]));
+        b = add(add(b, word(&c[16..24])), word(&c[24..32]));
     }
     let mut words = blocks.remainder().chunks_exact(8);
     for w in &mut words {
-        a += halves(w);
+        a = add(a, word(w));
     }
     // The last 0..=7 bytes, padded with zeros on the right: an odd byte
     // is the high half of its big-endian word.
@@ -36,8 +41,10 @@ pub fn sum(data: &[u8]) -> u16 {
     for (d, s) in last.iter_mut().zip(rest) {
         *d = *s;
     }
-    b += halves(&last);
-    u16::from_be(fold(a + b))
+    let total = add(add(a, b), word(&last));
+    // Fold 64 -> 32 -> 16 bits, each with end-around carry.
+    let folded = (total & 0xffff_ffff) + (total >> 32);
+    u16::from_be(fold(folded))
 }
 
 /// Folds a wide one's complement accumulator to 16 bits.
