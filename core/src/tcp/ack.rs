@@ -184,10 +184,9 @@ pub(crate) fn process(
         t.retries = 0;
         t.last_ack_progress = now;
 
-        if t.in_recovery {
+        if t.cc.in_recovery() {
             if ack.ge(t.recover) {
                 // Full acknowledgment: leave recovery (RFC 6582 §3.2 step 3).
-                t.in_recovery = false;
                 t.cc.on_recovery_exit(now);
                 t.dupacks = 0;
             } else if !t.opts.sack {
@@ -237,13 +236,13 @@ pub(crate) fn process(
         let lost = t.opts.sack
             && t.scoreboard
                 .is_lost(t.snd_una, u32::from(t.smss), u32::from(DUP_THRESH));
-        if !t.in_recovery && (t.dupacks >= DUP_THRESH || lost) {
+        if !t.cc.in_recovery() && (t.dupacks >= DUP_THRESH || lost) {
             // RFC 6582 §3.2 step 2 / RFC 6675 §5: enter fast recovery,
             // unless this loss belongs to a recovery already handled.
             // RFC 6582 §3.2 step 1: only if the cumulative ACK is past
             // `recover` (set at the last recovery or timeout).
             if t.snd_una.gt(t.recover) {
-                t.in_recovery = true;
+                // `on_loss_detected` below enters recovery.
                 t.recover = t.snd_max;
                 t.high_rxt = t.snd_una;
                 // RFC 5681 §3.2 step 2: FlightSize leaves out what limited

@@ -55,10 +55,17 @@ pub struct Assembler<const N: usize> {
     /// Offsets are `u32` (receive buffers stay below 2^30 bytes) to keep a
     /// connection's state small.
     ranges: [(u32, u32); N],
-    count: usize,
+    /// Ranges in use; a `u8` since `N <= 255` (checked when built; the
+    /// configuration allows at most 64).
+    count: u8,
     /// The most recently added segment, clipped as the in-order point moves.
-    last: Option<(u32, u32)>,
+    /// Empty (`start == end`, as `NO_LAST`) when there is none: an added
+    /// segment is never empty, which saves the 4 bytes of an `Option`.
+    last: (u32, u32),
 }
+
+/// `Assembler::last` when no segment is recorded.
+const NO_LAST: (u32, u32) = (0, 0);
 
 impl<const N: usize> Default for Assembler<N> {
     fn default() -> Self {
@@ -67,19 +74,27 @@ impl<const N: usize> Default for Assembler<N> {
 }
 
 impl<const N: usize> Assembler<N> {
+    /// Fails the build of an assembler whose range count would not fit
+    /// `count`.
+    const FITS_U8: () = assert!(
+        N <= u8::MAX as usize,
+        "an Assembler holds at most 255 ranges"
+    );
+
     /// No byte received beyond the in-order point.
     pub const fn new() -> Self {
+        let () = Self::FITS_U8;
         Assembler {
             ranges: [(0, 0); N],
             count: 0,
-            last: None,
+            last: NO_LAST,
         }
     }
 
     /// Forgets every range (e.g. when the receive buffer is cleared).
     pub fn clear(&mut self) {
         self.count = 0;
-        self.last = None;
+        self.last = NO_LAST;
     }
 
     /// Whether no out-of-order byte is recorded.
@@ -89,11 +104,17 @@ impl<const N: usize> Assembler<N> {
 
     /// The number of disjoint ranges recorded (at most `N`).
     pub fn len(&self) -> usize {
-        self.count
+        usize::from(self.count)
+    }
+
+    /// The most recently added segment, if still recorded.
+    fn last(&self) -> Option<(u32, u32)> {
+        let (s, e) = self.last;
+        (s < e).then_some((s, e))
     }
 
     fn active(&self) -> &[(u32, u32)] {
-        self.ranges.get(..self.count).unwrap_or(&[])
+        self.ranges.get(..self.len()).unwrap_or(&[])
     }
 
     /// Marks bytes `[offset, offset + len)` as received, merging them with
@@ -125,22 +146,25 @@ impl<const N: usize> Assembler<N> {
                 .take_while(|&&(s, _)| s <= end)
                 .count();
         if first == past {
-            if self.count >= N {
+            let count = self.len();
+            if count >= N {
                 return Err(TooManyHoles);
             }
-            self.ranges.copy_within(first..self.count, first + 1);
+            self.ranges.copy_within(first..count, first + 1);
             self.ranges[first] = (start, end);
-            self.count += 1;
+            self.count += 1; // count < N <= 255
         } else {
             let merged = (
                 start.min(self.ranges[first].0),
                 end.max(self.ranges[past - 1].1),
             );
             self.ranges[first] = merged;
-            self.ranges.copy_within(past..self.count, first + 1);
-            self.count -= past - first - 1;
+            self.ranges
+                .copy_within(past..usize::from(self.count), first + 1);
+            // `past - first - 1 < count`, so it fits the `u8`.
+            self.count -= (past - first - 1) as u8;
         }
-        self.last = Some((start, end));
+        self.last = (start, end);
         Ok(())
     }
 
@@ -167,17 +191,17 @@ impl<const N: usize> Assembler<N> {
         }
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         let mut kept = 0;
-        for i in 0..self.count {
+        for i in 0..self.len() {
             let (s, e) = self.ranges[i];
             if e > n {
                 self.ranges[kept] = (s.saturating_sub(n), e - n);
                 kept += 1;
             }
         }
-        self.count = kept;
-        self.last = match self.last {
-            Some((s, e)) if e > n => Some((s.saturating_sub(n), e - n)),
-            _ => None,
+        self.count = kept as u8; // kept <= count
+        self.last = match self.last() {
+            Some((s, e)) if e > n => (s.saturating_sub(n), e - n),
+            _ => NO_LAST,
         };
     }
 
@@ -196,7 +220,7 @@ impl<const N: usize> Assembler<N> {
     /// (RFC 2018 §4, "the first SACK block ... MUST specify the contiguous
     /// block of data containing the segment which triggered this ACK").
     pub fn last_added(&self) -> Option<(usize, usize)> {
-        let (s, _) = self.last?;
+        let (s, _) = self.last()?;
         let s = s as usize;
         self.ranges().find(|&(rs, re)| rs <= s && s < re)
     }

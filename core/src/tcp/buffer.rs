@@ -26,15 +26,20 @@ use core::fmt;
 /// Logical offsets count from the front (the oldest byte). Bytes
 /// `0..len()` are the queued data; the free space `len()..capacity()` can
 /// be written ahead of time with [`write_unallocated`](Self::write_unallocated).
+///
+/// The positions are kept as `u32` (the header takes 12 bytes instead of
+/// 24 on 64-bit targets), so `N` must fit a `u32`: checked when the buffer
+/// is built. TCP buffers stay below 2^30 bytes (see [`crate::config`]).
 #[derive(Clone)]
 pub struct RingBuffer<const N: usize> {
     storage: [u8; N],
     /// Storage index of the front byte; always `< N` (0 when `N == 0`).
-    read: usize,
+    read: u32,
     /// Bytes queued; always `<= N`.
-    len: usize,
-    /// Upper bound on the capacity, set by [`set_limit`](Self::set_limit).
-    limit: usize,
+    len: u32,
+    /// Upper bound on the capacity, set by [`set_limit`](Self::set_limit);
+    /// always `<= N`.
+    limit: u32,
 }
 
 impl<const N: usize> Default for RingBuffer<N> {
@@ -54,23 +59,33 @@ impl<const N: usize> fmt::Debug for RingBuffer<N> {
 }
 
 impl<const N: usize> RingBuffer<N> {
+    /// `N` as a `u32`; fails the build of a buffer whose `N` does not fit.
+    const N32: u32 = {
+        assert!(
+            N <= u32::MAX as usize,
+            "a RingBuffer holds at most u32::MAX bytes"
+        );
+        N as u32
+    };
+
     /// An empty buffer of capacity `N`.
     pub const fn new() -> Self {
         RingBuffer {
             storage: [0; N],
             read: 0,
             len: 0,
-            limit: N,
+            limit: Self::N32,
         }
+    }
+
+    /// `n <= N` as a `u32` (lossless, since `N` fits a `u32`).
+    fn narrow(n: usize) -> u32 {
+        n.min(N) as u32
     }
 
     /// Bytes the buffer can hold: `min(N, limit)`.
     pub fn capacity(&self) -> usize {
-        if self.limit < N {
-            self.limit
-        } else {
-            N
-        }
+        self.limit as usize
     }
 
     /// Limits the capacity to `min(N, limit)`, e.g. a per-socket buffer
@@ -81,12 +96,12 @@ impl<const N: usize> RingBuffer<N> {
     /// written with [`write_unallocated`](Self::write_unallocated) beyond
     /// the new capacity can no longer be enqueued.
     pub fn set_limit(&mut self, limit: usize) {
-        self.limit = limit;
+        self.limit = Self::narrow(limit);
     }
 
     /// Bytes queued.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether no byte is queued.
@@ -96,12 +111,12 @@ impl<const N: usize> RingBuffer<N> {
 
     /// Whether no more byte can be queued (`window() == 0`).
     pub fn is_full(&self) -> bool {
-        self.len >= self.capacity()
+        self.len() >= self.capacity()
     }
 
     /// Free space: bytes that can still be queued.
     pub fn window(&self) -> usize {
-        self.capacity().saturating_sub(self.len)
+        self.capacity().saturating_sub(self.len())
     }
 
     /// Drops every byte, including any written with
@@ -114,7 +129,7 @@ impl<const N: usize> RingBuffer<N> {
 
     /// The storage index of logical offset `off`, for `off <= N`.
     fn index(&self, off: usize) -> usize {
-        let i = self.read + off;
+        let i = self.read as usize + off;
         if i >= N {
             i - N
         } else {
@@ -152,15 +167,15 @@ impl<const N: usize> RingBuffer<N> {
     /// Appends as much of `data` as fits; returns how many bytes.
     pub fn enqueue_slice(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.window());
-        self.copy_in(self.len, &data[..n]);
-        self.len += n;
+        self.copy_in(self.len(), &data[..n]);
+        self.len = Self::narrow(self.len() + n);
         n
     }
 
     /// Moves up to `out.len()` bytes from the front into `out`; returns how
     /// many.
     pub fn dequeue_slice(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.len);
+        let n = out.len().min(self.len());
         self.copy_out(0, &mut out[..n]);
         self.dequeue_allocated(n)
     }
@@ -168,16 +183,16 @@ impl<const N: usize> RingBuffer<N> {
     /// Drops up to `n` bytes from the front without copying them (e.g.
     /// once acknowledged); returns how many.
     pub fn dequeue_allocated(&mut self, n: usize) -> usize {
-        let n = n.min(self.len);
-        self.read = self.index(n);
-        self.len -= n;
+        let n = n.min(self.len());
+        self.read = Self::narrow(self.index(n));
+        self.len = Self::narrow(self.len() - n);
         n
     }
 
     /// Copies queued bytes starting `offset` past the front into `out`,
     /// leaving them queued; returns how many (0 if `offset >= len()`).
     pub fn peek(&self, offset: usize, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.len.saturating_sub(offset));
+        let n = out.len().min(self.len().saturating_sub(offset));
         self.copy_out(offset, &mut out[..n]);
         n
     }
@@ -187,7 +202,7 @@ impl<const N: usize> RingBuffer<N> {
     /// data or of the storage, whichever comes first. Empty if
     /// `offset >= len()`.
     pub fn get_contiguous(&self, offset: usize, max: usize) -> &[u8] {
-        let avail = max.min(self.len.saturating_sub(offset));
+        let avail = max.min(self.len().saturating_sub(offset));
         if avail == 0 {
             return &[];
         }
@@ -201,7 +216,7 @@ impl<const N: usize> RingBuffer<N> {
     /// Bytes that would land at or beyond [`capacity`](Self::capacity) are
     /// cut; returns how many were written.
     pub fn write_unallocated(&mut self, offset: usize, data: &[u8]) -> usize {
-        let at = self.len.saturating_add(offset);
+        let at = self.len().saturating_add(offset);
         let n = data.len().min(self.capacity().saturating_sub(at));
         self.copy_in(at, &data[..n]);
         n
@@ -213,7 +228,7 @@ impl<const N: usize> RingBuffer<N> {
     /// many bytes were queued.
     pub fn enqueue_unallocated(&mut self, n: usize) -> usize {
         let n = n.min(self.window());
-        self.len += n;
+        self.len = Self::narrow(self.len() + n);
         n
     }
 }

@@ -52,6 +52,9 @@ struct Entry {
     owner: Owner,
 }
 
+/// Bytes one slot of the table takes.
+pub const SLOT_BYTES: usize = core::mem::size_of::<Option<Entry>>();
+
 /// The table was full (cannot happen while the entries stay within
 /// `TCP_SOCKETS + TCP_SYN_BACKLOG`, but is reported rather than assumed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -96,6 +96,11 @@ pub enum TcpError {
 
 /// Keepalive settings (RFC 9293 §3.8.4; Linux's TCP_KEEPIDLE,
 /// TCP_KEEPINTVL, TCP_KEEPCNT).
+///
+/// The times are taken in whole seconds, rounded up, from 1 s to
+/// [`Keepalive::MAX_SECS`] (32767 s, Linux's `MAX_TCP_KEEPIDLE` and
+/// `MAX_TCP_KEEPINTVL`): longer ones are clamped. The socket layer refuses
+/// values Linux refuses (EINVAL) before they get here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keepalive {
     /// Idle time before the first probe.
@@ -104,6 +109,12 @@ pub struct Keepalive {
     pub interval: Duration,
     /// Unanswered probes before the connection is dropped.
     pub count: u8,
+}
+
+impl Keepalive {
+    /// The longest idle time and interval, in seconds: Linux's
+    /// `MAX_TCP_KEEPIDLE` and `MAX_TCP_KEEPINTVL`.
+    pub const MAX_SECS: u16 = 32767;
 }
 
 impl Default for Keepalive {
@@ -117,12 +128,13 @@ impl Default for Keepalive {
     }
 }
 
-/// Keepalive settings as a connection stores them: whole seconds, as
-/// Linux's socket options take them (12 bytes instead of 32).
+/// Keepalive settings as a connection stores them: whole seconds within
+/// `1..=`[`Keepalive::MAX_SECS`], as Linux's socket options take them
+/// (6 bytes instead of 32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct KeepaliveCfg {
-    idle_s: u32,
-    interval_s: u32,
+    idle_s: u16,
+    interval_s: u16,
     /// Probes before giving up; 0 means keepalive is off.
     count: u8,
 }
@@ -134,10 +146,13 @@ impl KeepaliveCfg {
         count: 0,
     };
 
-    fn secs(d: Duration) -> u32 {
-        u32::try_from(d.total_micros().div_ceil(1_000_000))
-            .unwrap_or(u32::MAX)
-            .max(1)
+    /// `d` in whole seconds, rounded up, within `1..=MAX_SECS`.
+    fn secs(d: Duration) -> u16 {
+        let s = d
+            .total_micros()
+            .div_ceil(1_000_000)
+            .clamp(1, u64::from(Keepalive::MAX_SECS));
+        u16::try_from(s).unwrap_or(Keepalive::MAX_SECS)
     }
 
     /// From the public form; `None` or a count of 0 turns keepalive off.
@@ -370,6 +385,16 @@ pub const SOCKET_OVERHEAD: usize = core::mem::size_of::<TcpSocket>()
     - core::mem::size_of::<RingBuffer<TCP_RX_BUFFER>>()
     - core::mem::size_of::<RingBuffer<TCP_TX_BUFFER>>();
 
+/// Bytes each additional TCP socket costs besides its payload bytes: its
+/// slot ([`SOCKET_OVERHEAD`] plus the two buffers' bookkeeping), the
+/// deadline the slot table caches for it (a `u64`, see `slots.rs`) and
+/// its share of the demultiplexing table (two slots per socket, which
+/// keeps the table at most half full).
+pub const SOCKET_MARGINAL_BYTES: usize =
+    core::mem::size_of::<TcpSocket>() - TCP_RX_BUFFER - TCP_TX_BUFFER
+        + core::mem::size_of::<u64>()
+        + 2 * demux::SLOT_BYTES;
+
 impl TcpSockets {
     /// Runs the timers and output of the connections that changed or
     /// whose deadline has come (see [`slots`]), and the SYN queue.
@@ -399,14 +424,15 @@ impl TcpSockets {
     }
 }
 
-// A connection's state without its buffers stays within 512 bytes with the
-// default numbers of out-of-order and SACK ranges (each extra range adds 8
-// bytes): checked when the crate is built.
+// One more socket costs at most 512 bytes besides its payload (its state,
+// the buffers' bookkeeping and its table entries) with the default numbers
+// of out-of-order and SACK ranges (each extra range adds 8 bytes): checked
+// when the crate is built.
 const _: () = assert!(
     crate::config::TCP_OOO_RANGES > 8
         || crate::config::TCP_SACK_RANGES > 8
-        || SOCKET_OVERHEAD <= 512,
-    "a TCP connection's state grew past 512 bytes"
+        || SOCKET_MARGINAL_BYTES <= 512,
+    "a TCP socket's overhead grew past 512 bytes"
 );
 
 #[cfg(test)]
@@ -417,5 +443,37 @@ mod size_tests {
             crate::config::report().tcp_socket_overhead,
             super::SOCKET_OVERHEAD
         );
+    }
+
+    #[test]
+    fn keepalive_times_are_whole_seconds_within_linux_limits() {
+        use super::{Keepalive, KeepaliveCfg};
+        use crate::time::Duration;
+        let ka = |idle, interval| {
+            KeepaliveCfg::new(Some(Keepalive {
+                idle,
+                interval,
+                count: 9,
+            }))
+            .get()
+            .map(|k| (k.idle, k.interval, k.count))
+        };
+        let s = Duration::from_secs;
+        assert_eq!(ka(s(7200), s(75)), Some((s(7200), s(75), 9)));
+        // Rounded up, at least 1 s.
+        assert_eq!(
+            ka(Duration::from_millis(1500), Duration::ZERO),
+            Some((s(2), s(1), 9))
+        );
+        // At most 32767 s, Linux's MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL.
+        assert_eq!(ka(s(32767), s(32767)), Some((s(32767), s(32767), 9)));
+        assert_eq!(ka(s(32768), s(1 << 40)), Some((s(32767), s(32767), 9)));
+        // Off: none, or no probes.
+        assert_eq!(KeepaliveCfg::new(None).get(), None);
+        let none = Keepalive {
+            count: 0,
+            ..Keepalive::default()
+        };
+        assert_eq!(KeepaliveCfg::new(Some(none)), KeepaliveCfg::OFF);
     }
 }

@@ -106,7 +106,7 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
     // 1. Retransmissions first.
     let rexmit = if t.rexmit_pending {
         Some((t.snd_una, smss))
-    } else if t.in_recovery && t.opts.sack {
+    } else if t.cc.in_recovery() && t.opts.sack {
         let pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, smss);
         if pipe + smss <= t.cc.window() {
             t.scoreboard.next_seg(
@@ -138,7 +138,7 @@ pub(crate) fn plan(s: &TcpSocket) -> Plan {
     let off = t.tx_offset(t.snd_nxt);
     let unsent = s.tx.len().saturating_sub(off);
     let in_flight = t.in_flight();
-    let cwnd = if t.in_recovery {
+    let cwnd = if t.cc.in_recovery() {
         if t.opts.sack {
             // RFC 6675: pipe against cwnd.
             let pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, smss);

@@ -14,6 +14,13 @@
 //! * an ACK for new data calls [`RttEstimator::reset_backoff`];
 //! * the timer is armed for [`RttEstimator::rto`].
 //!
+//! **RTO bounds.** The initial, minimum and maximum RTO are the same for
+//! every connection of a stack, so they are not stored per connection:
+//! they are const parameters of [`RttEstimator`], in milliseconds, which
+//! default to the configuration (`WOLFIP_TCP_RTO_INITIAL_MS`,
+//! `WOLFIP_TCP_RTO_MIN_MS`, `WOLFIP_TCP_RTO_MAX_MS`). The stack always uses
+//! the defaults; the unit tests below pick other bounds.
+//!
 //! **Karn's algorithm** (RFC 6298 §3): an ACK for a segment that was sent
 //! more than once does not say which copy it acknowledges, so the engine
 //! must not take an RTT sample from it. Without timestamps, [`RttSampler`]
@@ -21,13 +28,14 @@
 //! With timestamps (RFC 7323 §4), the echoed TSecr names the copy that was
 //! acknowledged, so samples from retransmitted data are valid.
 
+use crate::config::{TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS};
 use crate::time::{Duration, Instant};
 use crate::wire::SeqNumber;
 
 /// The initial RTO of RFC 6298 §2.1: 1 second.
 pub const RFC6298_INITIAL_RTO: Duration = Duration::from_secs(1);
 /// The lower bound of RFC 6298 §2.4: 1 second. Linux uses 200 ms
-/// (`TCP_RTO_MIN`); [`RttEstimator::new`] lets the caller choose.
+/// (`TCP_RTO_MIN`); the `MIN_MS` parameter of [`RttEstimator`] chooses.
 pub const RFC6298_MIN_RTO: Duration = Duration::from_secs(1);
 /// The smallest upper bound RFC 6298 §2.5 allows: 60 seconds.
 pub const RFC6298_MAX_RTO: Duration = Duration::from_secs(60);
@@ -40,9 +48,19 @@ const G_US: u64 = 1000;
 /// (over 536 s, beyond any sane RTO bound) are taken as this.
 const MAX_SAMPLE_US: u64 = (u32::MAX / 8) as u64;
 
-/// `d` in whole microseconds, saturating at `u32::MAX` (71 minutes).
-fn micros_u32(d: Duration) -> u32 {
-    u32::try_from(d.total_micros()).unwrap_or(u32::MAX)
+/// A configured number of milliseconds as a `u32`, saturating.
+const fn config_ms(ms: usize) -> u32 {
+    if ms > u32::MAX as usize {
+        u32::MAX
+    } else {
+        ms as u32
+    }
+}
+
+/// `ms` milliseconds in microseconds, saturating at `u32::MAX` µs
+/// (71 minutes).
+const fn ms_to_us(ms: u32) -> u32 {
+    ms.saturating_mul(1000)
 }
 
 /// RFC 7323 §4.2 ExpectedSamples = ceiling(FlightSize / (SMSS * 2)), at
@@ -62,42 +80,73 @@ pub fn expected_samples(flight_size: u32, smss: u32) -> u32 {
 /// estimate. Each update adds `(target - old) / divisor`, truncated toward
 /// zero in those units: the estimate never overshoots its target, and is
 /// within `ExpectedSamples` µs of a constant RTT once converged.
+///
+/// The RTO bounds are the const parameters, in milliseconds (see the
+/// module documentation): the RTO starts at `INITIAL_MS` (RFC 6298 §2.1:
+/// 1 s, [`RFC6298_INITIAL_RTO`]) and every RTO, the initial one included,
+/// is kept within `[MIN_MS, MAX_MS]` (§2.4: a minimum of 1 s, which Linux
+/// lowers to 200 ms; §2.5: a maximum of at least 60 s). A `MAX_MS` below
+/// `MIN_MS` is taken as `MIN_MS`. The bounds saturate at `u32::MAX` µs
+/// (71 minutes). The defaults are the stack's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RttEstimator {
+pub struct RttEstimator<
+    const INITIAL_MS: u32 = { config_ms(TCP_RTO_INITIAL_MS) },
+    const MIN_MS: u32 = { config_ms(TCP_RTO_MIN_MS) },
+    const MAX_MS: u32 = { config_ms(TCP_RTO_MAX_MS) },
+> {
     /// SRTT in 1/8 µs.
     srtt_x8: u32,
     /// RTTVAR in 1/8 µs.
     rttvar_x8: u32,
-    /// The RTO before backoff, in µs, within `[min_rto, max_rto]`.
+    /// The RTO before backoff, in µs, within `[MIN_MS, MAX_MS]`.
     rto_us: u32,
     /// Consecutive timeouts since the last valid sample or reset.
     backoff: u8,
     has_sample: bool,
-    min_rto: u32,
-    max_rto: u32,
-    initial_rto: u32,
 }
 
-impl RttEstimator {
-    /// An estimator without samples, whose RTO is `initial` (RFC 6298
-    /// §2.1: 1 s, [`RFC6298_INITIAL_RTO`]). Every RTO, the initial one
-    /// included, is kept within `[min, max]` (§2.4: a minimum of 1 s, which
-    /// Linux lowers to 200 ms; §2.5: a maximum of at least 60 s). A `max`
-    /// below `min` is taken as `min`. Durations are taken to the
-    /// microsecond, saturating at `u32::MAX` µs (71 minutes).
-    pub fn new(initial: Duration, min: Duration, max: Duration) -> Self {
-        let min_rto = micros_u32(min);
-        let max_rto = micros_u32(max).max(min_rto);
-        let initial_rto = micros_u32(initial).clamp(min_rto, max_rto);
+impl<const INITIAL_MS: u32, const MIN_MS: u32, const MAX_MS: u32> Default
+    for RttEstimator<INITIAL_MS, MIN_MS, MAX_MS>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const INITIAL_MS: u32, const MIN_MS: u32, const MAX_MS: u32>
+    RttEstimator<INITIAL_MS, MIN_MS, MAX_MS>
+{
+    /// The lower bound on the RTO, in µs.
+    const MIN_US: u32 = ms_to_us(MIN_MS);
+    /// The upper bound on the RTO, in µs; never below the lower one.
+    const MAX_US: u32 = {
+        let max = ms_to_us(MAX_MS);
+        if max < Self::MIN_US {
+            Self::MIN_US
+        } else {
+            max
+        }
+    };
+    /// The initial RTO, in µs, within the bounds.
+    const INITIAL_US: u32 = {
+        let initial = ms_to_us(INITIAL_MS);
+        if initial < Self::MIN_US {
+            Self::MIN_US
+        } else if initial > Self::MAX_US {
+            Self::MAX_US
+        } else {
+            initial
+        }
+    };
+
+    /// An estimator without samples, whose RTO is the initial one.
+    pub const fn new() -> Self {
         RttEstimator {
             srtt_x8: 0,
             rttvar_x8: 0,
-            rto_us: initial_rto,
+            rto_us: Self::INITIAL_US,
             backoff: 0,
             has_sample: false,
-            min_rto,
-            max_rto,
-            initial_rto,
         }
     }
 
@@ -155,8 +204,8 @@ impl RttEstimator {
         let srtt = u64::from(self.srtt_x8).div_ceil(8);
         let var4 = u64::from(self.rttvar_x8).div_ceil(2);
         let rto = srtt + var4.max(G_US);
-        let rto = rto.clamp(u64::from(self.min_rto), u64::from(self.max_rto));
-        u32::try_from(rto).unwrap_or(self.max_rto)
+        let rto = rto.clamp(u64::from(Self::MIN_US), u64::from(Self::MAX_US));
+        u32::try_from(rto).unwrap_or(Self::MAX_US)
     }
 
     /// The current retransmission timeout: the computed RTO doubled for
@@ -169,7 +218,7 @@ impl RttEstimator {
         } else {
             base << self.backoff
         };
-        Duration::from_micros(backed_off.min(u64::from(self.max_rto)))
+        Duration::from_micros(backed_off.min(u64::from(Self::MAX_US)))
     }
 
     /// The retransmission timer expired: back off, RTO = RTO * 2 capped at
@@ -210,17 +259,17 @@ impl RttEstimator {
 
     /// The RTO this estimator started with (after clamping).
     pub fn initial_rto(&self) -> Duration {
-        Duration::from_micros(u64::from(self.initial_rto))
+        Duration::from_micros(u64::from(Self::INITIAL_US))
     }
 
     /// The lower bound on the RTO.
     pub fn min_rto(&self) -> Duration {
-        Duration::from_micros(u64::from(self.min_rto))
+        Duration::from_micros(u64::from(Self::MIN_US))
     }
 
-    /// The upper bound on the RTO.
+    /// The upper bound on the RTO (never below the lower one).
     pub fn max_rto(&self) -> Duration {
-        Duration::from_micros(u64::from(self.max_rto))
+        Duration::from_micros(u64::from(Self::MAX_US))
     }
 
     /// Forgets SRTT and RTTVAR, keeping the current RTO and backoff: the
@@ -316,25 +365,53 @@ mod tests {
         Duration::from_micros(n)
     }
 
-    /// An estimator whose RTO bounds do not interfere.
-    fn loose() -> RttEstimator {
-        RttEstimator::new(ms(1000), Duration::ZERO, Duration::from_secs(600))
+    /// An estimator whose RTO bounds do not interfere: initial 1 s,
+    /// minimum 0, maximum 600 s.
+    type Loose = RttEstimator<1000, 0, 600_000>;
+
+    fn loose() -> Loose {
+        Loose::new()
     }
+
+    /// RFC 6298's bounds (§2.1, §2.4, §2.5).
+    type Rfc6298 = RttEstimator<1000, 1000, 60_000>;
+
+    /// Linux's lower bound with RFC 6298's upper one.
+    type Linux = RttEstimator<1000, 200, 60_000>;
 
     #[test]
     fn starts_at_initial_rto() {
-        let e = RttEstimator::new(RFC6298_INITIAL_RTO, RFC6298_MIN_RTO, RFC6298_MAX_RTO);
+        let e = Rfc6298::new();
         assert_eq!(e.rto(), ms(1000));
         assert_eq!((e.srtt(), e.rttvar(), e.backoff()), (None, None, 0));
         assert_eq!(
             (e.initial_rto(), e.min_rto(), e.max_rto()),
-            (ms(1000), ms(1000), ms(60_000))
+            (RFC6298_INITIAL_RTO, RFC6298_MIN_RTO, RFC6298_MAX_RTO)
         );
+        assert_eq!(Rfc6298::default(), e);
         // The initial RTO is clamped; max below min is taken as min.
-        assert_eq!(RttEstimator::new(ms(50), ms(200), ms(900)).rto(), ms(200));
-        assert_eq!(RttEstimator::new(ms(5000), ms(200), ms(900)).rto(), ms(900));
-        let e = RttEstimator::new(ms(100), ms(300), ms(200));
+        assert_eq!(RttEstimator::<50, 200, 900>::new().rto(), ms(200));
+        assert_eq!(RttEstimator::<5000, 200, 900>::new().rto(), ms(900));
+        let e = RttEstimator::<100, 300, 200>::new();
         assert_eq!((e.rto(), e.max_rto()), (ms(300), ms(300)));
+    }
+
+    #[test]
+    fn defaults_are_the_configuration() {
+        use crate::config::{TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS};
+        let e: RttEstimator = RttEstimator::new();
+        let cfg = |v: usize| ms(v as u64);
+        assert_eq!(
+            (e.initial_rto(), e.min_rto(), e.max_rto()),
+            (
+                cfg(TCP_RTO_INITIAL_MS),
+                cfg(TCP_RTO_MIN_MS),
+                cfg(TCP_RTO_MAX_MS)
+            )
+        );
+        assert_eq!(e.rto(), cfg(TCP_RTO_INITIAL_MS));
+        // The bounds live in the type, not in each connection's state.
+        assert!(core::mem::size_of::<RttEstimator>() <= 16);
     }
 
     #[test]
@@ -388,24 +465,26 @@ mod tests {
 
     #[test]
     fn min_and_max_clamp() {
-        let mut e = RttEstimator::new(ms(1000), ms(200), ms(60_000));
+        let mut e = Linux::new();
         e.sample(ms(10)); // 10 + 20 = 30 ms, raised to 200 ms.
         assert_eq!(e.rto(), ms(200));
         e.sample(Duration::from_secs(100)); // far above the maximum
         assert_eq!(e.rto(), ms(60_000));
         // A huge sample saturates instead of overflowing.
-        let mut e = RttEstimator::new(ms(1000), ms(200), Duration::from_secs(1000));
+        let mut e = RttEstimator::<1000, 200, 1_000_000>::new();
         e.sample(Duration::from_secs(1_000_000));
         assert_eq!(e.srtt(), Some(us(MAX_SAMPLE_US)));
         assert_eq!(e.rto(), Duration::from_secs(1000));
         // Bounds beyond u32 µs saturate at about 71 minutes.
-        let e = RttEstimator::new(ms(1000), ms(200), Duration::from_secs(7200));
+        let e = RttEstimator::<1000, 200, 7_200_000>::new();
+        assert_eq!(e.max_rto(), us(u64::from(u32::MAX)));
+        let e = RttEstimator::<1000, 200, { u32::MAX }>::new();
         assert_eq!(e.max_rto(), us(u64::from(u32::MAX)));
     }
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let mut e = RttEstimator::new(ms(1000), ms(200), ms(60_000));
+        let mut e = Linux::new();
         let expect = [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000];
         for (i, &want) in expect.iter().enumerate() {
             assert_eq!(e.backoff(), i as u8);

@@ -58,7 +58,9 @@ fn lost_by(count: u32, bytes: u64, mss: u32, dup_thresh: u32) -> bool {
 pub struct Scoreboard<const N: usize> {
     /// The first `len` entries are valid, in ascending sequence order.
     ranges: [SackBlock; N],
-    len: usize,
+    /// A `u8` since `N <= 255` (checked when built; the configuration
+    /// allows at most 64).
+    len: u8,
 }
 
 impl<const N: usize> Default for Scoreboard<N> {
@@ -68,8 +70,16 @@ impl<const N: usize> Default for Scoreboard<N> {
 }
 
 impl<const N: usize> Scoreboard<N> {
+    /// Fails the build of a scoreboard whose range count would not fit
+    /// `len`.
+    const FITS_U8: () = assert!(
+        N <= u8::MAX as usize,
+        "a Scoreboard holds at most 255 ranges"
+    );
+
     /// An empty scoreboard.
     pub const fn new() -> Self {
+        let () = Self::FITS_U8;
         Scoreboard {
             ranges: [EMPTY; N],
             len: 0,
@@ -85,12 +95,12 @@ impl<const N: usize> Scoreboard<N> {
 
     /// The SACKed ranges, in ascending sequence order.
     pub fn ranges(&self) -> &[SackBlock] {
-        self.ranges.get(..self.len).unwrap_or(&[])
+        self.ranges.get(..self.len()).unwrap_or(&[])
     }
 
     /// The number of ranges held.
     pub fn len(&self) -> usize {
-        self.len
+        usize::from(self.len)
     }
 
     /// Whether nothing is SACKed.
@@ -123,9 +133,13 @@ impl<const N: usize> Scoreboard<N> {
     /// range it falls into is cut at `ack`.
     pub fn on_cumulative_ack(&mut self, ack: SeqNumber) {
         let gone = self.ranges().iter().take_while(|r| r.right.le(ack)).count();
-        self.ranges.copy_within(gone..self.len, 0);
-        self.len -= gone;
-        if let Some(first) = self.ranges.get_mut(..self.len).and_then(<[_]>::first_mut) {
+        self.ranges.copy_within(gone..usize::from(self.len), 0);
+        self.len -= gone as u8; // gone <= len
+        if let Some(first) = self
+            .ranges
+            .get_mut(..usize::from(self.len))
+            .and_then(<[_]>::first_mut)
+        {
             if first.left.lt(ack) {
                 first.left = ack;
             }
@@ -164,7 +178,7 @@ impl<const N: usize> Scoreboard<N> {
     /// Merges `block` (offsets `l..r` from `base`) in; returns the bytes
     /// added.
     fn insert(&mut self, base: SeqNumber, l: u32, r: u32, block: SackBlock) -> u32 {
-        let len = self.len;
+        let len = self.len();
         let ranges = self.ranges();
         // Ranges a..e overlap or touch l..r.
         let a = ranges
@@ -182,9 +196,9 @@ impl<const N: usize> Scoreboard<N> {
                 }
                 self.len -= 1; // forget the farthest
             }
-            self.ranges.copy_within(a..self.len, a + 1);
+            self.ranges.copy_within(a..usize::from(self.len), a + 1);
             self.ranges[a] = block;
-            self.len += 1;
+            self.len += 1; // len < N <= 255
             return r - l;
         }
         let covered: u32 = ranges[a..e]
@@ -209,7 +223,7 @@ impl<const N: usize> Scoreboard<N> {
         };
         self.ranges[a] = merged;
         self.ranges.copy_within(e..len, a + 1);
-        self.len = len - (e - a - 1);
+        self.len = (len - (e - a - 1)) as u8; // at most len
         (r - l) - covered
     }
 

@@ -1,16 +1,18 @@
 //! The transmission control block: everything one connection remembers
-//! besides its buffers (RFC 9293 §3.3.1), kept under 512 bytes.
+//! besides its buffers (RFC 9293 §3.3.1). Kept small: with the rest of its
+//! socket, the buffers' bookkeeping and its table entries, a connection
+//! costs at most 512 bytes besides its payload
+//! ([`SOCKET_MARGINAL_BYTES`](super::SOCKET_MARGINAL_BYTES), checked when
+//! the crate is built).
 
 use crate::addr::{Ipv4Addr, SocketAddrV4};
-use crate::config::{
-    TCP_OOO_RANGES, TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_SACK_RANGES,
-};
+use crate::config::{TCP_OOO_RANGES, TCP_SACK_RANGES};
 use crate::tcp::assembler::Assembler;
 use crate::tcp::congestion::{Algorithm, Congestion};
 use crate::tcp::rtt::{RttEstimator, RttSampler};
 use crate::tcp::sack::Scoreboard;
 use crate::tcp::TcpState;
-use crate::time::{Deadline, Duration, Instant};
+use crate::time::{Deadline, Instant};
 use crate::wire::SeqNumber;
 
 /// Options negotiated on the SYN exchange (RFC 9293 §3.2, RFC 7323,
@@ -103,7 +105,8 @@ pub(crate) struct Tcb {
     // Congestion control and loss recovery.
     pub cc: Congestion,
     pub dupacks: u8,
-    pub in_recovery: bool,
+    // Whether fast recovery is under way is `cc.in_recovery()`: the
+    // congestion controller enters and leaves recovery with the engine.
     /// RFC 6582 "recover": snd_max when recovery started.
     pub recover: SeqNumber,
     /// RFC 6675 HighRxt: highest sequence retransmitted in this recovery.
@@ -157,11 +160,7 @@ impl Tcb {
             fin_queued: false,
             fin_received: false,
             rx_shutdown: false,
-            rtt: RttEstimator::new(
-                Duration::from_millis(TCP_RTO_INITIAL_MS as u64),
-                Duration::from_millis(TCP_RTO_MIN_MS as u64),
-                Duration::from_millis(TCP_RTO_MAX_MS as u64),
-            ),
+            rtt: RttEstimator::new(),
             sampler: RttSampler::new(),
             retransmit_at: Deadline::NONE,
             retries: 0,
@@ -177,7 +176,6 @@ impl Tcb {
             time_wait_until: Deadline::NONE,
             cc: Congestion::new(algo, 536),
             dupacks: 0,
-            in_recovery: false,
             recover: iss,
             high_rxt: iss,
             scoreboard: Scoreboard::new(),

@@ -132,12 +132,13 @@ fn on_retransmit_timeout(net: &mut Net, t: &mut Tcb, now: Instant) {
     t.rtt.on_timeout();
     t.sampler.on_retransmit();
     if t.synchronized() {
+        // Also ends fast recovery, if any (recovery needs a synchronized
+        // connection).
         t.cc.on_rto(now, t.in_flight());
     }
     // RFC 6582 §4: no fast retransmit for losses from before the timeout;
     // RFC 6675 §5.1: SACK information may be stale.
     t.recover = t.snd_max;
-    t.in_recovery = false;
     t.dupacks = 0;
     t.rexmit_pending = false;
     t.scoreboard.clear();

@@ -277,6 +277,14 @@ mod tests {
 
     const MSS: u32 = 1460;
 
+    /// The CUBIC state of a controller running CUBIC.
+    fn cubic_of(cc: &Congestion) -> &CubicState {
+        match &cc.state {
+            super::super::AlgoState::Cubic(c) => c,
+            other => panic!("not CUBIC: {other:?}"),
+        }
+    }
+
     /// A CUBIC controller that has just left fast recovery at `t0` after a
     /// loss at a window of `w_max_segs` segments.
     fn after_loss(w_max_segs: u32, t0: Instant) -> Congestion {
@@ -333,10 +341,10 @@ mod tests {
         let cc = after_loss(100, Instant::ZERO);
         assert_eq!(cc.ssthresh(), 70 * MSS);
         assert_eq!(cc.window(), 70 * MSS);
-        assert_eq!(cc.cubic.w_max, 100 * MSS);
-        assert_eq!(cc.cubic.cwnd_prior, 100 * MSS);
+        assert_eq!(cubic_of(&cc).w_max, 100 * MSS);
+        assert_eq!(cubic_of(&cc).cwnd_prior, 100 * MSS);
         // K = cbrt(30 segments / 0.4) s = cbrt(75) s = 4.217 s.
-        assert_eq!(cc.cubic.k_ms, 4217);
+        assert_eq!(cubic_of(&cc).k_ms, 4217);
         // The floor of 2 segments.
         let mut small = Congestion::new(Algorithm::Cubic, MSS);
         small.cwnd = 2 * MSS;
@@ -351,13 +359,13 @@ mod tests {
         // A second loss below the previous W_max: W_max = 0.85 * cwnd.
         cc.cwnd = 80 * MSS;
         cc.on_loss_detected(t0, cc.cwnd);
-        assert_eq!(cc.cubic.w_max, 68 * MSS);
+        assert_eq!(cubic_of(&cc).w_max, 68 * MSS);
         assert_eq!(cc.ssthresh(), 56 * MSS);
         cc.on_recovery_exit(t0);
         // A loss above W_max: W_max = cwnd.
         cc.cwnd = 120 * MSS;
         cc.on_loss_detected(t0, cc.cwnd);
-        assert_eq!(cc.cubic.w_max, 120 * MSS);
+        assert_eq!(cubic_of(&cc).w_max, 120 * MSS);
         assert_eq!(cc.ssthresh(), 84 * MSS);
     }
 
@@ -368,7 +376,7 @@ mod tests {
         let w_max = 1000 * MSS;
         let mut cc = after_loss(1000, t0);
         // K = cbrt(300 / 0.4) s = cbrt(750) s = 9.0856 s.
-        assert_eq!(cc.cubic.k_ms, 9085);
+        assert_eq!(cubic_of(&cc).k_ms, 9085);
         let mut now = t0;
         let mut per_second = [cc.window(); 19];
         for (i, slot) in per_second.iter_mut().enumerate().skip(1) {
@@ -395,7 +403,7 @@ mod tests {
             assert!(per_second[i + 1] > w_max);
         }
         // 18 s in: C*(18 - K)³ + W_max = 282 segments above W_max, within 2%.
-        let expect = cc.cubic.w_cubic(18_000 + 100, MSS);
+        let expect = cubic_of(&cc).w_cubic(18_000 + 100, MSS);
         let got = u64::from(per_second[18]);
         assert!(got.abs_diff(expect) * 50 <= expect, "{got} vs {expect}");
     }
@@ -418,7 +426,7 @@ mod tests {
         for _ in 5..200 {
             cc.ack_round(&mut now, rtt);
         }
-        let curve = cc.cubic.w_cubic(200, MSS);
+        let curve = cubic_of(&cc).w_cubic(200, MSS);
         assert!(curve < u64::from(20 * MSS), "{curve}");
         // 6 segments at α=9/17 (~12 RTTs), then one per RTT.
         let w = cc.window();
@@ -441,8 +449,8 @@ mod tests {
         // The last slow-start round reached ssthresh part-way: its remaining
         // ACKs already ran in congestion avoidance, from a 70-segment epoch.
         assert!((70 * MSS..71 * MSS).contains(&cc.window()));
-        assert_eq!(cc.cubic.k_ms, 0);
-        assert_eq!(cc.cubic.w_max, 70 * MSS);
+        assert_eq!(cubic_of(&cc).k_ms, 0);
+        assert_eq!(cubic_of(&cc).w_max, 70 * MSS);
         // The first seconds are Reno-friendly (W_est gains ~2 segments/s at
         // this RTT, C*t³ less); from 3 s on the curve is convex: each second
         // adds more than the one before.
@@ -496,7 +504,7 @@ mod tests {
                 );
                 assert!(cc.window() >= w1);
                 // K stays below the offset clamp, even at an MSS of 1.
-                assert!(u64::from(cc.cubic.k_ms) < MAX_OFFSET_MS);
+                assert!(u64::from(cubic_of(&cc).k_ms) < MAX_OFFSET_MS);
             }
         }
     }

@@ -115,10 +115,27 @@ pub enum Algorithm {
     Cubic,
 }
 
+/// The active algorithm and its own state: only one algorithm's state is
+/// kept at a time (an enum rather than both, to keep a connection small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlgoState {
+    NewReno(NewRenoState),
+    Cubic(CubicState),
+}
+
+impl AlgoState {
+    /// A fresh state for `algo`.
+    const fn new(algo: Algorithm) -> Self {
+        match algo {
+            Algorithm::NewReno => AlgoState::NewReno(NewRenoState::new()),
+            Algorithm::Cubic => AlgoState::Cubic(CubicState::new()),
+        }
+    }
+}
+
 /// The congestion-control state of one TCP connection.
 #[derive(Debug, Clone)]
 pub struct Congestion {
-    algo: Algorithm,
     /// Congestion window, bytes.
     cwnd: u32,
     /// Slow-start threshold, bytes.
@@ -129,8 +146,8 @@ pub struct Congestion {
     in_recovery: bool,
     /// An RTO fired and no new data was acknowledged since.
     rto_backoff: bool,
-    newreno: NewRenoState,
-    cubic: CubicState,
+    /// The algorithm in use and its state.
+    state: AlgoState,
 }
 
 /// The initial window for an MSS, RFC 6928 §2:
@@ -155,30 +172,29 @@ impl Congestion {
     pub const fn new(algo: Algorithm, mss: u32) -> Self {
         let mss = if mss == 0 { 1 } else { mss };
         Congestion {
-            algo,
             cwnd: initial_window(mss),
             ssthresh: u32::MAX,
             mss,
             in_recovery: false,
             rto_backoff: false,
-            newreno: NewRenoState::new(),
-            cubic: CubicState::new(),
+            state: AlgoState::new(algo),
         }
     }
 
     /// The algorithm in use.
     pub const fn algorithm(&self) -> Algorithm {
-        self.algo
+        match self.state {
+            AlgoState::NewReno(_) => Algorithm::NewReno,
+            AlgoState::Cubic(_) => Algorithm::Cubic,
+        }
     }
 
     /// Switches algorithm mid-connection. The window and ssthresh are kept;
     /// the new algorithm starts from a fresh state (for CUBIC: no `W_max`,
     /// so its next epoch starts convex from the current window).
     pub fn set_algorithm(&mut self, algo: Algorithm) {
-        if algo != self.algo {
-            self.algo = algo;
-            self.newreno = NewRenoState::new();
-            self.cubic = CubicState::new();
+        if algo != self.algorithm() {
+            self.state = AlgoState::new(algo);
         }
     }
 
@@ -209,9 +225,9 @@ impl Congestion {
 
     /// The active algorithm's rules.
     fn controller(&mut self) -> &mut dyn CongestionControl {
-        match self.algo {
-            Algorithm::NewReno => &mut self.newreno,
-            Algorithm::Cubic => &mut self.cubic,
+        match &mut self.state {
+            AlgoState::NewReno(s) => s,
+            AlgoState::Cubic(s) => s,
         }
     }
 
@@ -327,7 +343,7 @@ impl Congestion {
     pub fn on_rto(&mut self, _now: Instant, in_flight: u32) {
         if !self.rto_backoff {
             let (cwnd, mss) = (self.cwnd, self.mss);
-            self.ssthresh = match (self.algo, self.in_recovery) {
+            self.ssthresh = match (self.algorithm(), self.in_recovery) {
                 (_, false) => self.controller().ssthresh_after_loss(cwnd, in_flight, mss),
                 (Algorithm::NewReno, true) => self
                     .ssthresh
