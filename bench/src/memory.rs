@@ -82,22 +82,29 @@ fn smoltcp_ram() -> usize {
     iface + set + tcp + udp
 }
 
-/// Bytes of our stack, and the TCP overhead per socket with its share of
-/// the TCP tables, with the parts printed on standard error.
-fn wolfip_ram() -> (usize, usize) {
+/// Bytes of our stack, the RAM one more TCP socket costs besides its
+/// payload buffers, and the TCP tables that do not grow with the number of
+/// sockets; the parts printed on standard error.
+fn wolfip_ram() -> (usize, usize, usize) {
     let r = config::report();
     eprintln!("memory wolfip: {r}");
     let n = config::TCP_SOCKETS;
-    // What the TCP part holds besides the connections' state and their
-    // payload bytes: the buffers' bookkeeping, the SYN queue and the
-    // demultiplexing table, shared out over the sockets.
-    let tables =
-        r.tcp_bytes - n * (r.tcp_socket_overhead + config::TCP_RX_BUFFER + config::TCP_TX_BUFFER);
+    // One more socket: its slot without the payload arrays (connection
+    // state and the two buffers' bookkeeping), its cached deadline and its
+    // two slots of the demultiplexing table (tcp::SOCKET_MARGINAL_BYTES).
+    let per_socket = wolfip_core::tcp::SOCKET_MARGINAL_BYTES;
+    // The rest of the TCP part: the SYN queue (sized by
+    // WOLFIP_TCP_SYN_BACKLOG, not by the socket count), the demux table's
+    // slots beyond two per socket (it is a power of two), the ports.
+    let shared = r
+        .tcp_bytes
+        .saturating_sub(n * (per_socket + config::TCP_RX_BUFFER + config::TCP_TX_BUFFER));
     eprintln!(
-        "memory wolfip: TCP tables and buffer bookkeeping {tables} B, {} B per socket",
-        tables / n
+        "memory wolfip: one more TCP socket {per_socket} B besides its buffers; \
+         TCP tables not per socket {shared} B (SYN queue, the demux table's \
+         power-of-two rounding, ports)"
     );
-    (r.stack_bytes, r.tcp_socket_overhead + tables / n)
+    (r.stack_bytes, per_socket, shared)
 }
 
 /// A byte-limited transfer between two stacks of `imp` over the ring.
@@ -132,7 +139,7 @@ pub fn memory(o: &Opts, out: &mut Vec<Measurement>) {
         value: value as f64,
         unit,
     };
-    let (ram, tcp_overhead) = wolfip_ram();
+    let (ram, tcp_overhead, tcp_shared) = wolfip_ram();
     let smol_ram = smoltcp_ram();
     out.push(m(Impl::Wolfip, "ram", ram, "B"));
     out.push(m(Impl::Smoltcp, "ram", smol_ram, "B"));
@@ -147,23 +154,41 @@ pub fn memory(o: &Opts, out: &mut Vec<Measurement>) {
         "B",
     ));
     out.push(m(Impl::Smoltcp, "ram-no-frame-pools", smol_ram, "B"));
+    // One more TCP socket, without its payload buffers. smoltcp: a socket
+    // lives in a `SocketSet` slot, which holds any kind of socket inline
+    // (`SocketStorage`, a little larger than `tcp::Socket`).
+    eprintln!(
+        "memory smoltcp: tcp::Socket {} B, SocketStorage {} B",
+        size_of::<tcp::Socket<'static>>(),
+        size_of::<SocketStorage>()
+    );
     out.push(m(Impl::Wolfip, "tcp-socket-overhead", tcp_overhead, "B"));
     out.push(m(
         Impl::Smoltcp,
         "tcp-socket-overhead",
-        size_of::<tcp::Socket<'static>>(),
+        size_of::<SocketStorage>(),
         "B",
     ));
+    // What our TCP holds besides per-socket state (smoltcp has no SYN
+    // queue or demultiplexing table).
+    out.push(m(Impl::Wolfip, "tcp-shared-tables", tcp_shared, "B"));
+    out.push(m(Impl::Smoltcp, "tcp-shared-tables", 0, "B"));
     out.push(m(
         Impl::Wolfip,
         "udp-socket-overhead",
         config::report().udp_socket_overhead,
         "B",
     ));
+    // The same rule as for TCP: a smoltcp socket of any kind takes a
+    // `SocketStorage` slot.
+    eprintln!(
+        "memory smoltcp: udp::Socket {} B (in a SocketStorage slot)",
+        size_of::<udp::Socket<'static>>()
+    );
     out.push(m(
         Impl::Smoltcp,
         "udp-socket-overhead",
-        size_of::<udp::Socket<'static>>(),
+        size_of::<SocketStorage>(),
         "B",
     ));
     // The counter must see what it is meant to count: over the simulated
