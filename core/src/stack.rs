@@ -330,7 +330,7 @@ impl Stack {
     }
 
     fn tcp_wants_now(&self, now: Instant) -> bool {
-        self.tcp.poll_at(now).is_some_and(|t| t <= now)
+        self.tcp.may_want_now(now)
     }
 
     /// When the stack next needs to run, given nothing arrives before.

@@ -168,7 +168,14 @@ impl UdpSocket {
 /// The UDP sockets of a stack.
 pub(crate) struct UdpSockets {
     sockets: [UdpSocket; UDP_SOCKETS],
+    /// Bit `i`: socket `i` may have datagrams to send. Set by every send,
+    /// cleared by [`UdpSockets::dispatch`] once the socket's queue is found
+    /// empty, so an idle turn looks at no socket at all.
+    may_send: [u64; SEND_WORDS],
 }
+
+/// Words of [`UdpSockets::may_send`].
+const SEND_WORDS: usize = UDP_SOCKETS.div_ceil(64);
 
 impl Default for UdpSockets {
     fn default() -> Self {
@@ -218,6 +225,7 @@ impl UdpSockets {
     pub const fn new() -> Self {
         UdpSockets {
             sockets: [UdpSocket::CLOSED; UDP_SOCKETS],
+            may_send: [0; SEND_WORDS],
         }
     }
 
@@ -262,9 +270,17 @@ impl UdpSockets {
             .find(|&p| !self.port_taken(addr, p, false))
     }
 
+    /// Socket `i` queued a datagram: the next dispatch looks at it.
+    fn mark_sending(&mut self, i: usize) {
+        if let Some(m) = self.may_send.get_mut(i / 64) {
+            *m |= 1 << (i % 64);
+        }
+    }
+
     /// Any datagrams waiting to be sent.
     pub fn has_tx(&self) -> bool {
-        self.sockets.iter().any(|s| s.open && !s.tx.is_empty())
+        self.may_send.iter().any(|&w| w != 0)
+            && self.sockets.iter().any(|s| s.open && !s.tx.is_empty())
     }
 
     /// Records an ICMP error about a datagram we sent from `src:sport` to
@@ -328,7 +344,23 @@ impl UdpSockets {
     /// run out; the rest waits for the next run.
     pub(crate) fn dispatch(&mut self, net: &mut Net, now: Instant) {
         net.tx_wanted = 0;
-        for s in self.sockets.iter_mut().filter(|s| s.open) {
+        for w in 0..SEND_WORDS {
+            let mut bits = self.may_send.get(w).copied().unwrap_or(0);
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.send_queued(w * 64 + k, net, now);
+            }
+        }
+    }
+
+    /// Sends what socket `i` has queued, until the frame slots run out;
+    /// forgets the socket once its queue is empty.
+    fn send_queued(&mut self, i: usize, net: &mut Net, now: Instant) {
+        let Some(s) = self.sockets.get_mut(i) else {
+            return;
+        };
+        if s.open {
             while let Some((&to, data)) = s.tx.peek() {
                 let local = s
                     .local
@@ -358,6 +390,11 @@ impl UdpSockets {
                     Err(_) => {}
                 }
                 s.tx.pop();
+            }
+        }
+        if !s.open || s.tx.is_empty() {
+            if let Some(m) = self.may_send.get_mut(i / 64) {
+                *m &= !(1 << (i % 64));
             }
         }
     }
@@ -606,6 +643,7 @@ impl Stack {
         self.udp_autobind(h)?;
         let s = self.udp.get(h).ok_or(UdpSendError::BadHandle)?;
         s.tx.push(to, data).map_err(|_| UdpSendError::WouldBlock)?;
+        self.udp.mark_sending(h.index());
         // A new datagram may need fewer slots than the ones already waiting.
         self.net.tx_wanted = 0;
         Ok(data.len())

@@ -119,6 +119,7 @@ pub(crate) fn on_listener_segment(
         return;
     }
     tcp.syn_queue[r] = Some(req);
+    tcp.syn_len += 1;
     if !send_synack(net, &req, now, offered_window(tcp, li)) {
         tcp.syn_queue[r] = Some(SynRequest {
             unsent: true,
@@ -182,6 +183,7 @@ fn send_synack(net: &mut Net, req: &SynRequest, now: Instant, window: u16) -> bo
 
 fn drop_request(tcp: &mut TcpSockets, r: usize) {
     if let Some(req) = tcp.syn_queue[r].take() {
+        tcp.syn_len = tcp.syn_len.saturating_sub(1);
         tcp.demux.remove(
             &Key {
                 local: req.local,
@@ -335,6 +337,9 @@ pub(crate) fn on_request_segment(
 /// Resends SYN-ACKs that went unanswered, with exponential backoff, and
 /// drops requests after `TCP_SYN_RETRIES`.
 pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
+    if tcp.syn_len == 0 {
+        return;
+    }
     for r in 0..tcp.syn_queue.len() {
         let Some(mut req) = tcp.syn_queue[r] else {
             continue;
@@ -372,6 +377,9 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
 
 /// When the next SYN-ACK is due.
 pub(crate) fn poll_at(tcp: &TcpSockets) -> Option<Instant> {
+    if tcp.syn_len == 0 {
+        return None;
+    }
     tcp.syn_queue.iter().flatten().map(|r| r.next_at).min()
 }
 

@@ -267,6 +267,9 @@ impl TcpSocket {
 pub(crate) struct TcpSockets {
     pub sockets: slots::Slots,
     pub syn_queue: [Option<SynRequest>; TCP_SYN_BACKLOG],
+    /// Entries of `syn_queue` in use (kept by `listen.rs`, the only code
+    /// that fills or empties it), so an idle turn skips the queue.
+    pub syn_len: u16,
     pub demux: Demux,
     pub ports: PortAllocator,
     pub accept_counter: u32,
@@ -277,6 +280,7 @@ impl TcpSockets {
         TcpSockets {
             sockets: slots::Slots::new(),
             syn_queue: [None; TCP_SYN_BACKLOG],
+            syn_len: 0,
             demux: Demux::new(seed),
             ports: PortAllocator::new(),
             accept_counter: 0,
@@ -416,6 +420,12 @@ impl TcpSockets {
             self.sockets.settle(i, now);
             next = self.sockets.next_to_run(i + 1, now);
         }
+    }
+
+    /// Whether TCP may have something to do at `now` (an over-estimate
+    /// that costs no visit to a socket, for the loop of `Stack::poll`).
+    pub(crate) fn may_want_now(&self, now: crate::time::Instant) -> bool {
+        self.sockets.maybe_due(now) || listen::poll_at(self).is_some_and(|t| t <= now)
     }
 
     /// When TCP next needs to run.

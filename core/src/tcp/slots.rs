@@ -127,28 +127,31 @@ impl Slots {
         }
     }
 
-    /// The earliest deadline of every socket: cached for the clean ones,
-    /// computed for the changed ones.
+    /// Whether a turn at `now` may have a socket to run: one changed, or a
+    /// block's deadline has come. Looks at no socket (the changed ones may
+    /// turn out to have nothing to do).
+    pub fn maybe_due(&self, now: Instant) -> bool {
+        let now = now.total_micros();
+        self.changed.iter().any(|&w| w != 0) || self.block_due.iter().any(|&d| d <= now)
+    }
+
+    /// The earliest deadline of every socket: each block's cached
+    /// earliest, and the changed sockets' deadlines computed afresh. A
+    /// changed socket's old deadline may still be in its block's earliest,
+    /// which can only make the answer early (a turn that finds nothing to
+    /// do and stores the new deadline), never late.
     pub fn poll_at(&self, now: Instant) -> Option<Instant> {
         let mut at = NEVER;
         for (w, (&bits, &block_due)) in self.changed.iter().zip(&self.block_due).enumerate() {
-            if bits == 0 {
-                at = at.min(block_due);
-                continue;
-            }
-            let base = w * 64;
-            let end = (base + 64).min(TCP_SOCKETS);
-            for (k, (s, &d)) in self.sockets[base..end]
-                .iter()
-                .zip(&self.due[base..end])
-                .enumerate()
-            {
-                let d = if bits & (1 << k) != 0 {
-                    super::timers::poll_at(s, now).map_or(NEVER, Instant::total_micros)
-                } else {
-                    d
-                };
-                at = at.min(d);
+            at = at.min(block_due);
+            let mut rest = bits;
+            while rest != 0 {
+                let i = w * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if let Some(s) = self.sockets.get(i) {
+                    let d = super::timers::poll_at(s, now).map_or(NEVER, Instant::total_micros);
+                    at = at.min(d);
+                }
             }
         }
         (at != NEVER).then(|| Instant::from_micros(at))
