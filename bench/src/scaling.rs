@@ -447,39 +447,60 @@ fn deliver<C: Conns, L: Link>(
     assert_eq!(&buf[..PING], want, "ping-pong data differs");
 }
 
-/// Wall ns per data segment delivered in a ping-pong on connection `i`:
-/// `batches` batches of `rounds` round trips (two segments each) after one
-/// batch of warm-up; the median.
-fn ping_pong<C: Conns, L: Link>(
-    c: &mut C,
-    link: &mut L,
-    mut now: Instant,
+/// A steady ping-pong on connection `i` of a set of connections.
+struct PingPong<'p, C, L> {
+    c: C,
+    link: L,
+    now: Instant,
     i: usize,
-    rounds: usize,
-    batches: usize,
-    pattern: &Pattern,
-) -> f64 {
-    let mut buf = [0u8; PING];
-    let mut per_batch = Vec::with_capacity(batches);
-    let mut offset = 0u64;
-    for b in 0..=batches {
+    offset: u64,
+    pattern: &'p Pattern,
+}
+
+impl<C: Conns, L: Link> PingPong<'_, C, L> {
+    /// Wall ns per data segment delivered over `rounds` round trips (two
+    /// segments each).
+    fn batch(&mut self, rounds: usize) -> f64 {
+        let mut buf = [0u8; PING];
+        let (c, link, i) = (&mut self.c, &mut self.link, self.i);
         let wall = std::time::Instant::now();
         for _ in 0..rounds {
-            let ping = pattern.at(offset, PING);
+            let ping = self.pattern.at(self.offset, PING);
             assert_eq!(c.send(Side::A, i, ping), PING);
-            deliver(c, link, &mut now, Side::B, i, ping, &mut buf);
-            let pong = pattern.at(offset + PING as u64, PING);
+            deliver(c, link, &mut self.now, Side::B, i, ping, &mut buf);
+            let pong = self.pattern.at(self.offset + PING as u64, PING);
             assert_eq!(c.send(Side::B, i, pong), PING);
-            deliver(c, link, &mut now, Side::A, i, pong, &mut buf);
-            offset += 2 * PING as u64;
+            deliver(c, link, &mut self.now, Side::A, i, pong, &mut buf);
+            self.offset += 2 * PING as u64;
         }
-        let ns = wall.elapsed().as_nanos() as f64 / (2 * rounds) as f64;
-        if b > 0 {
-            per_batch.push(ns);
-        }
+        wall.elapsed().as_nanos() as f64 / (2 * rounds) as f64
     }
-    per_batch.sort_by(f64::total_cmp);
-    per_batch[per_batch.len() / 2]
+}
+
+/// The median of a list of figures.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Wall ns per delivered segment with 1 and with `many` connections open:
+/// `batches` batches of `rounds` round trips on each, alternating between
+/// the two after one batch of warm-up each, so that what the machine does
+/// meanwhile weighs on both alike; the medians.
+fn ping_pong_pair<C: Conns, L: Link>(
+    mut one: PingPong<'_, C, L>,
+    mut many: PingPong<'_, C, L>,
+    rounds: usize,
+    batches: usize,
+) -> (f64, f64) {
+    one.batch(rounds);
+    many.batch(rounds);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..batches {
+        a.push(one.batch(rounds));
+        b.push(many.batch(rounds));
+    }
+    (median(a), median(b))
 }
 
 /// Runs `bulk` for `imp` with `n` connections.
@@ -503,22 +524,44 @@ fn throughput(imp: Impl, n: usize, total: u64) -> f64 {
     }
 }
 
-/// Ping-pong ns per segment for `imp` with `n` established connections.
-fn delivery(imp: Impl, n: usize, rounds: usize, batches: usize) -> f64 {
+/// Ping-pong ns per segment for `imp` with 1 and with [`MANY`]
+/// established connections (each on a fresh pair of stacks and its own
+/// link), measured side by side.
+fn delivery(imp: Impl, rounds: usize, batches: usize) -> (f64, f64) {
     let seed = 77;
     let pattern = Pattern::new(seed);
-    let mut link = RingLink::new(1024, 1514);
-    let i = n / 2;
+    fn setup<C: Conns>(
+        mut c: C,
+        mut link: RingLink,
+        n: usize,
+        pattern: &Pattern,
+    ) -> PingPong<'_, C, RingLink> {
+        let now = open(&mut c, &mut link, START, n);
+        PingPong {
+            c,
+            link,
+            now,
+            // The one in the middle of the opening order (the average
+            // place for a linear search).
+            i: n / 2,
+            offset: 0,
+            pattern,
+        }
+    }
     match imp {
         Impl::Wolfip => {
-            let mut c = Wolf::new(seed);
-            let now = open(&mut c, &mut link, START, n);
-            ping_pong(&mut c, &mut link, now, i, rounds, batches, &pattern)
+            let one = setup(Wolf::new(seed), RingLink::new(1024, 1514), 1, &pattern);
+            let many = setup(Wolf::new(seed), RingLink::new(1024, 1514), MANY, &pattern);
+            ping_pong_pair(one, many, rounds, batches)
         }
         Impl::Smoltcp => {
-            let mut c = Smol::new(seed, &mut link);
-            let now = open(&mut c, &mut link, START, n);
-            ping_pong(&mut c, &mut link, now, i, rounds, batches, &pattern)
+            let mut link = RingLink::new(1024, 1514);
+            let c = Smol::new(seed, &mut link);
+            let one = setup(c, link, 1, &pattern);
+            let mut link = RingLink::new(1024, 1514);
+            let c = Smol::new(seed, &mut link);
+            let many = setup(c, link, MANY, &pattern);
+            ping_pong_pair(one, many, rounds, batches)
         }
     }
 }
@@ -545,8 +588,7 @@ pub fn scaling(o: &Opts, out: &mut Vec<Measurement>) {
     }
     let (rounds, batches) = if o.quick { (300, 5) } else { (2000, 7) };
     for imp in [Impl::Wolfip, Impl::Smoltcp] {
-        let one = delivery(imp, 1, rounds, batches);
-        let many = delivery(imp, MANY, rounds, batches);
+        let (one, many) = delivery(imp, rounds, batches);
         eprintln!(
             "scaling {}: {one:.0} ns per segment with 1 connection, {many:.0} ns with {MANY}",
             imp.name()
