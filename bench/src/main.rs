@@ -1,5 +1,5 @@
-//! Benchmarks of wolfip side by side with smoltcp (Linux and the TAP
-//! device's own limit come later).
+//! Benchmarks of wolfip side by side with smoltcp, the Linux kernel and
+//! the TAP device's own limit (docs/performance.md).
 //!
 //! Buffer sizes and socket counts of wolfip are build-time knobs, so this
 //! program is built once per configuration by a launcher:
