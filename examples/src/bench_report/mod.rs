@@ -122,19 +122,29 @@ pub fn fmt_num(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// A row for the tests of this module and its children.
+#[cfg(test)]
+pub(crate) fn test_row(
+    scenario: &str,
+    imp: &str,
+    metric: &str,
+    value: Option<f64>,
+    unit: &str,
+) -> Row {
+    Row {
+        scenario: scenario.into(),
+        imp: imp.into(),
+        metric: metric.into(),
+        value,
+        unit: unit.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(scenario: &str, imp: &str, metric: &str, value: Option<f64>, unit: &str) -> Row {
-        Row {
-            scenario: scenario.into(),
-            imp: imp.into(),
-            metric: metric.into(),
-            value,
-            unit: unit.into(),
-        }
-    }
+    use super::test_row as row;
 
     #[test]
     fn numbers_read_well() {

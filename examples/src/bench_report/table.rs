@@ -100,15 +100,7 @@ pub fn markdown(rows: &[Row]) -> String {
 mod tests {
     use super::*;
 
-    fn row(scenario: &str, imp: &str, metric: &str, value: Option<f64>, unit: &str) -> Row {
-        Row {
-            scenario: scenario.into(),
-            imp: imp.into(),
-            metric: metric.into(),
-            value,
-            unit: unit.into(),
-        }
-    }
+    use crate::bench_report::test_row as row;
 
     /// The cells of each line, trimmed.
     fn cells(t: &str) -> Vec<Vec<String>> {

@@ -2,15 +2,7 @@
 
 use super::*;
 
-fn row(scenario: &str, imp: &str, metric: &str, value: Option<f64>, unit: &str) -> Row {
-    Row {
-        scenario: scenario.into(),
-        imp: imp.into(),
-        metric: metric.into(),
-        value,
-        unit: unit.into(),
-    }
-}
+use crate::bench_report::test_row as row;
 
 /// Whether `s` starts with a character or entity reference XML knows
 /// (`s` begins just after the `&`).
