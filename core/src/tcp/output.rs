@@ -375,26 +375,37 @@ fn fin_transition(t: &mut crate::tcp::tcb::Tcb) {
     };
 }
 
+/// Whether reading made room worth announcing in a window update of its
+/// own (RFC 9293 §3.8.6.2.2). Only a window that may hold the peer up is
+/// worth a segment: under half the buffer, and under 64 KiB (a peer with
+/// that much room is not held up: the ACKs of what it sends carry the
+/// larger window). So the unscaled 64 KiB of a SYN-ACK (RFC 7323 §2.2)
+/// does not cost every passive connection with a larger buffer an extra
+/// pure ACK as soon as it is established. [`crate::tcp::timers::poll_at`]
+/// asks this too: an update that found no frame slot is still owed.
+pub(crate) fn window_update_due(s: &TcpSocket) -> bool {
+    let (free, cap) = rx_window(s);
+    let Some(t) = s.tcb.as_ref() else {
+        return false;
+    };
+    if !t.synchronized() || t.fin_received {
+        return false;
+    }
+    let advertised = t.rcv_adv.diff(t.rcv_nxt).max(0) as usize;
+    let threshold = (cap / 2).min(usize::from(t.rmss));
+    free >= advertised + threshold.max(1) && advertised < (cap / 2).min(65_535)
+}
+
 /// A pure ACK when one is owed now, or a window update when reading made
 /// room worth announcing (RFC 9293 §3.8.6.2.2).
 fn send_ack_if_due(net: &mut Net, s: &mut TcpSocket, now: Instant) {
+    let window_update = window_update_due(s);
     let (free, cap) = rx_window(s);
     let Some(t) = s.tcb.as_mut() else { return };
     if !t.synchronized() && t.state != TcpState::SynReceived {
         return;
     }
     let delayed_due = t.ack_delayed_until.is_due(now);
-    let advertised = t.rcv_adv.diff(t.rcv_nxt).max(0) as usize;
-    let threshold = (cap / 2).min(usize::from(t.rmss));
-    // Only a window that may hold the peer up is worth a segment of its
-    // own: under half the buffer, and under 64 KiB (a peer with that much
-    // room is not held up: the ACKs of what it sends carry the larger
-    // window). So the unscaled 64 KiB of a SYN-ACK (RFC 7323 §2.2) does
-    // not cost every passive connection with a larger buffer an extra
-    // pure ACK as soon as it is established.
-    let window_update = !t.fin_received
-        && free >= advertised + threshold.max(1)
-        && advertised < (cap / 2).min(65_535);
     if t.ack_now || delayed_due || window_update {
         // RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, also in
         // SYN-RECEIVED (our SYN-ACK is out, so SND.NXT is ISS+1). After a

@@ -185,11 +185,16 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
         }
     }
     at = earliest(at, keepalive_due(s.keepalive.get(), t));
-    // Data, a retransmission or a FIN that may go now.
-    if crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing {
+    // Data, a retransmission or a FIN that may go now; a window update
+    // still owed (it may have found no frame slot).
+    if crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing
+        || crate::tcp::output::window_update_due(s)
+    {
         at = Some(now);
     }
-    if t.state == TcpState::SynSent && t.snd_nxt == t.iss {
+    // Our SYN, or the SYN-ACK of a simultaneous open (SYN-RECEIVED pulls
+    // SND.NXT back to ISS), not yet sent.
+    if matches!(t.state, TcpState::SynSent | TcpState::SynReceived) && t.snd_nxt == t.iss {
         at = Some(now);
     }
     at
