@@ -98,3 +98,45 @@ fn window_update_that_found_no_frame_slot_is_sent_once_one_is_free() {
          (the peer stays blocked until its persist timer): {segs:#?}"
     );
 }
+
+/// Data queued while there is no route to the peer (the address went
+/// away, e.g. with a lost lease) waits for the retransmission timer: the
+/// stack does not ask to run at once turn after turn (a caller would spin),
+/// and the data goes out once the route is back and the timer fires.
+#[test]
+fn no_route_waits_for_the_retransmission_timer_instead_of_spinning() {
+    let mut h = Harness::new(13);
+    let p = h.open(5000, SynOpts::PLAIN);
+    h.take();
+    let addr = h.stack.ipv4(h.iface);
+    h.stack.set_ipv4(h.iface, None).unwrap();
+    h.take();
+    h.stack.tcp_send(p.h, b"hello").unwrap();
+    h.run();
+    for _ in 0..20 {
+        h.stack.dispatch(h.now);
+        let at = h.stack.poll_at(h.now);
+        assert!(
+            at.is_some_and(|t| t > h.now),
+            "without a route the stack asks to run at {at:?} (now {:?})",
+            h.now
+        );
+        h.now += ms(1);
+    }
+    assert!(h.take().is_empty());
+    // The route comes back; the retransmission timer sends the data.
+    h.stack.set_ipv4(h.iface, addr).unwrap();
+    h.take();
+    let start = h.now;
+    let mut segs = Vec::new();
+    while h.now - start < ms(5000) && !segs.iter().any(|s: &Seg| s.payload == b"hello") {
+        h.advance_to_deadline(ms(5000));
+        segs.extend(h.take());
+    }
+    assert!(
+        segs.iter().any(|s| s.payload == b"hello"),
+        "the data did not go once the route was back: {segs:#?}"
+    );
+    // Within the first retransmission timeout (1 s) after the send.
+    assert!(h.now - start <= ms(1100), "took {:?}", h.now - start);
+}

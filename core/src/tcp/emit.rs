@@ -152,7 +152,20 @@ pub(crate) fn send(
         payload: seg.payload,
     };
     let dst = tcb.peer_ip();
-    let eg = net.route(dst, Some(*tcb.local.ip()), None, now)?;
+    let eg = match net.route(dst, Some(*tcb.local.ip()), None, now) {
+        Ok(eg) => eg,
+        Err(e) => {
+            // No route (the address or the route went away): try again
+            // when the retransmission timer fires, with its backoff and
+            // its limit (TCP_RETRIES ends the connection, as on Linux).
+            tcb.route_blocked = true;
+            if tcb.retransmit_at.is_none() {
+                tcb.retransmit_at = crate::time::Deadline::at(now + tcb.rtt.rto());
+            }
+            return Err(e);
+        }
+    };
+    tcb.route_blocked = false;
     let mut header = [0u8; MAX_HEADER];
     let n = repr.emit_header(&mut header, eg.src, dst);
     let meta = IpMeta {

@@ -91,6 +91,10 @@ pub(crate) struct Tcb {
     /// Retransmit the segment at SND.UNA at the next output (fast
     /// retransmit, NewReno partial ACK).
     pub rexmit_pending: bool,
+    /// The last send found no route to the peer: output waits for the
+    /// retransmission timer instead of asking to run at once (which would
+    /// spin the caller while the route is gone).
+    pub route_blocked: bool,
     pub ack_delayed_until: Deadline,
     pub ack_now: bool,
     /// Full-sized segments received since our last ACK.
@@ -166,6 +170,7 @@ impl Tcb {
             retries: 0,
             last_ack_progress: now,
             rexmit_pending: false,
+            route_blocked: false,
             ack_delayed_until: Deadline::NONE,
             ack_now: false,
             segs_since_ack: 0,

@@ -176,7 +176,10 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
     let mut at = earliest(t.retransmit_at.get(), t.persist_at.get());
     at = earliest(at, t.ack_delayed_until.get());
     at = earliest(at, t.time_wait_until.get());
-    if t.ack_now || t.rexmit_pending {
+    // Without a route, nothing can go before the retransmission timer
+    // tries again (see `emit::send`).
+    let can_send = !t.route_blocked;
+    if can_send && (t.ack_now || t.rexmit_pending) {
         at = Some(now);
     }
     if let Some(limit) = s.user_timeout() {
@@ -187,14 +190,18 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
     at = earliest(at, keepalive_due(s.keepalive.get(), t));
     // Data, a retransmission or a FIN that may go now; a window update
     // still owed (it may have found no frame slot).
-    if crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing
-        || crate::tcp::output::window_update_due(s)
+    if can_send
+        && (crate::tcp::output::plan(s) != crate::tcp::output::Plan::Nothing
+            || crate::tcp::output::window_update_due(s))
     {
         at = Some(now);
     }
     // Our SYN, or the SYN-ACK of a simultaneous open (SYN-RECEIVED pulls
     // SND.NXT back to ISS), not yet sent.
-    if matches!(t.state, TcpState::SynSent | TcpState::SynReceived) && t.snd_nxt == t.iss {
+    if can_send
+        && matches!(t.state, TcpState::SynSent | TcpState::SynReceived)
+        && t.snd_nxt == t.iss
+    {
         at = Some(now);
     }
     at
