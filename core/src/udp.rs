@@ -150,6 +150,37 @@ struct UdpSocket {
 }
 
 impl UdpSocket {
+    /// Back to [`UdpSocket::CLOSED`], open, with `generation`, without
+    /// writing the queues' storage (assigning `CLOSED` would rewrite
+    /// both); their bookkeeping is emptied. Every field is named, so a new
+    /// one cannot be forgotten here.
+    fn reopen(&mut self, generation: u16) {
+        let UdpSocket {
+            generation: g,
+            open,
+            local,
+            remote,
+            reuse_addr,
+            addr_locked,
+            port_locked,
+            ttl,
+            error,
+            rx,
+            tx,
+        } = self;
+        *g = generation;
+        *open = true;
+        *local = None;
+        *remote = None;
+        *reuse_addr = false;
+        *addr_locked = false;
+        *port_locked = false;
+        *ttl = crate::config::IP_TTL as u8;
+        *error = None;
+        rx.clear();
+        tx.clear();
+    }
+
     const CLOSED: UdpSocket = UdpSocket {
         generation: 0,
         open: false,
@@ -465,11 +496,7 @@ impl Stack {
             .find(|(_, s)| !s.open)
             .ok_or(UdpOpenError::NoSocketsLeft)?;
         let generation = s.generation.wrapping_add(1);
-        *s = UdpSocket {
-            generation,
-            open: true,
-            ..UdpSocket::CLOSED
-        };
+        s.reopen(generation);
         Ok(UdpHandle {
             index: i as u8,
             generation,

@@ -539,3 +539,29 @@ fn connected_socket_takes_the_route_source_address() {
     s.udp_connect(c, None, T0).unwrap();
     assert_eq!(s.udp_local_addr(c), None);
 }
+
+/// A closed socket's slot, opened again, starts as new: no address, no
+/// peer, no option, nothing queued either way (the queues are emptied,
+/// not rewritten).
+#[test]
+fn reopened_slot_starts_as_new() {
+    let (mut s, _) = stack(9);
+    let a = s.udp_open().unwrap();
+    s.udp_set_reuse_addr(a, true).unwrap();
+    s.udp_set_ttl(a, 3).unwrap();
+    s.udp_bind(a, sock(OUR_IP, 5300)).unwrap();
+    s.udp_connect(a, Some(sock(Ipv4Addr::new(192, 0, 2, 9), 53)), T0)
+        .unwrap();
+    s.udp_send_to(a, b"queued", None, T0).unwrap();
+    s.udp_close(a);
+    let b = s.udp_open().unwrap();
+    assert_eq!(b.index(), a.index(), "the same slot");
+    assert_eq!(s.udp_local_addr(b), None);
+    assert_eq!(s.udp_peer_addr(b), None);
+    assert!(!s.udp_reuse_addr(b));
+    assert!(!s.udp_can_recv(b));
+    assert_eq!(s.udp_pending_error(b), None);
+    assert!(s.udp_can_send(b, UDP_TX_BUFFER));
+    // The old handle is stale.
+    assert_eq!(s.udp_local_addr(a), None);
+}
