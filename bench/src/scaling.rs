@@ -130,10 +130,7 @@ impl Conns for Wolf {
     }
 
     fn poll_at(&mut self, now: Instant) -> Option<Instant> {
-        match (self.a.poll_at(now), self.b.poll_at(now)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        }
+        wolfip_core::time::earliest(self.a.poll_at(now), self.b.poll_at(now))
     }
 
     fn start(&mut self, k: usize, now: Instant) {
@@ -247,10 +244,7 @@ impl Conns for Smol {
     }
 
     fn poll_at(&mut self, now: Instant) -> Option<Instant> {
-        match (self.a.poll_at(now), self.b.poll_at(now)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        }
+        wolfip_core::time::earliest(self.a.poll_at(now), self.b.poll_at(now))
     }
 
     fn start(&mut self, k: usize, _now: Instant) {

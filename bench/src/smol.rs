@@ -227,10 +227,7 @@ impl Bulk for Smol {
     }
 
     fn poll_at(&mut self, now: Instant) -> Option<Instant> {
-        match (self.a.poll_at(now), self.b.poll_at(now)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        }
+        wolfip_core::time::earliest(self.a.poll_at(now), self.b.poll_at(now))
     }
 
     fn established(&mut self) -> bool {
