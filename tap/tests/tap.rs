@@ -270,7 +270,22 @@ fn down_link_mtu_loopback_and_timeouts() {
             .expect("poll"));
         tap.set_down().expect("set_down");
         drop(tap);
-        let again = TapDevice::open("wtest1").expect("reopen");
+        // The kernel lets go of a closed TAP's queue asynchronously: under
+        // load an attach right after the close can still see EBUSY. Retry
+        // for at most a second.
+        let t0 = Instant::now();
+        let again = loop {
+            match TapDevice::open("wtest1") {
+                Ok(t) => break t,
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EBUSY)
+                        && t0.elapsed() < Duration::from_secs(1) =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("reopen: {e:?}"),
+            }
+        };
         assert_eq!(again.name(), "wtest1");
     });
 }
