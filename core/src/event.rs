@@ -70,6 +70,11 @@ impl Events {
         }
     }
 
+    /// Events queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
     /// Appends `e`; returns false when the oldest had to be dropped.
     pub fn push(&mut self, e: Event) -> bool {
         if EVENTS == 0 {

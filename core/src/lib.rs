@@ -37,6 +37,7 @@ pub mod icmp;
 pub mod iface;
 pub mod ip;
 mod net;
+pub mod occupancy;
 pub mod phy;
 pub mod rand;
 pub mod stack;
@@ -52,6 +53,7 @@ pub use dns::{DnsAnswer, DnsError, DnsQuery, DnsServersError, DnsStartError};
 pub use event::{Event, LeaseLost};
 pub use iface::route::{NextHop, Route, RouteError};
 pub use iface::{IfaceConfig, IfaceError, IfaceId};
+pub use occupancy::Occupancy;
 pub use stack::Stack;
 pub use stats::Stats;
 pub use tcp::api::{

@@ -36,6 +36,11 @@ impl Cache {
         }
     }
 
+    /// Entries in use, fresh or not.
+    pub fn occupancy(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
     /// The addresses cached for `name` and the whole seconds they stay
     /// valid (rounded down: never past the TTL), unless absent or expired
     /// at `now`.

@@ -100,6 +100,17 @@ impl DnsClient {
         }
     }
 
+    /// Query slots in use (in flight, or answered and not read), and cache
+    /// entries.
+    pub fn occupancy(&self) -> (usize, usize) {
+        let queries = self
+            .slots
+            .iter()
+            .filter(|s| !matches!(s.state, State::Free))
+            .count();
+        (queries, self.cache.occupancy())
+    }
+
     /// A UDP datagram from port 53 reached us: returns true when `to`'s
     /// port is the source port of a query in flight (the datagram is then
     /// the resolver's, answered or dropped and counted).

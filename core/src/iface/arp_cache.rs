@@ -98,6 +98,16 @@ impl ArpCache {
         }
     }
 
+    /// Entries in use, and how many of them are still being resolved.
+    pub fn occupancy(&self) -> (usize, usize) {
+        let used = self.entries.iter().flatten();
+        let incomplete = used
+            .clone()
+            .filter(|e| matches!(e.state, State::Incomplete { .. }))
+            .count();
+        (used.count(), incomplete)
+    }
+
     fn find(&self, ip: Ipv4Addr) -> Option<usize> {
         self.entries
             .iter()

@@ -67,6 +67,11 @@ impl TxPool {
         }
     }
 
+    /// Slots in use, and how many of them wait for ARP.
+    pub fn occupancy(&self) -> (usize, usize) {
+        (TX_FRAMES - self.free(), self.pending())
+    }
+
     /// Free slots.
     pub fn free(&self) -> usize {
         self.meta.iter().filter(|m| m.state == State::Free).count()

@@ -37,6 +37,11 @@ impl PmtuCache {
         }
     }
 
+    /// Entries in use, fresh or not.
+    pub fn occupancy(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
     /// The learned MTU towards `dst`, if any and still fresh.
     pub fn get(&self, dst: Ipv4Addr, now: Instant) -> Option<usize> {
         self.entries

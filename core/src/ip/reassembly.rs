@@ -153,6 +153,12 @@ impl Reassembler {
         }
     }
 
+    /// Buffers in use (collecting, absorbing a discarded datagram's
+    /// fragments, or holding a datagram being delivered).
+    pub fn occupancy(&self) -> usize {
+        self.slots.iter().filter(|s| s.state != State::Free).count()
+    }
+
     /// Adds a fragment. Returns what happened and, as second value, whether
     /// a partial datagram had to be evicted to make room.
     pub fn add(&mut self, now: Instant, frag: Fragment<'_>) -> (Outcome, bool) {
