@@ -165,10 +165,17 @@ impl Net {
     /// datagram containing an IP source address that is invalid"): a
     /// broadcast, multicast or class E address, a loopback address on a
     /// wire, or the directed broadcast `{<net>, -1}` of one of our subnets.
+    /// One of our own addresses arriving on a wire is dropped too: nobody
+    /// else may use it, and answering it would talk to ourselves (the LAND
+    /// attack; RFC 1812 §5.3.7 has routers drop such "martians", and Linux
+    /// does the same for hosts). Traffic to ourselves uses the loopback
+    /// interface.
     pub fn is_invalid_source(&self, iface: IfaceId, src: Ipv4Addr) -> bool {
         crate::addr::is_martian_source(src)
             || (!iface.is_loopback() && src.is_loopback())
-            || self.subnets().any(|(_, c)| c.broadcast() == Some(src))
+            || self.subnets().any(|(_, c)| {
+                c.broadcast() == Some(src) || (!iface.is_loopback() && c.address() == src)
+            })
     }
 
     /// A fresh IP identification value (RFC 791 §3.2; RFC 6864 §4.1 only
