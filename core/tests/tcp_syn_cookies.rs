@@ -492,3 +492,26 @@ fn established_connection_unaffected_by_flood() {
     assert!(h.stack.stats().tcp.syn_cookies_sent > 9000);
     assert_eq!(h.stack.tcp_state(p.h), Some(TcpState::Established));
 }
+
+/// As Linux, an ACK for a listener is checked as a cookie only while a
+/// cookie sent may still be valid (two periods after the last one); other
+/// stray ACKs get RST without the check, and are not counted as rejected.
+#[test]
+fn cookies_checked_only_after_recent_overflow() {
+    let mut h = Harness::new(12);
+    full_listener(&mut h);
+    let stray = Seg::to_us(TcpControl::None, ISS, Some(12345)).with_ports(PEER_PORT, PORT);
+    h.send(&stray);
+    assert!(h.take_one().is_rst());
+    assert_eq!(h.stack.stats().tcp.syn_cookies_rejected, 0);
+    syn(&mut h, PEER_PORT + 1, ISS, SynOpts::PLAIN);
+    h.send(&stray);
+    assert!(h.take_one().is_rst());
+    assert_eq!(h.stack.stats().tcp.syn_cookies_rejected, 1);
+    h.advance(Duration::from_secs(130));
+    h.take();
+    h.arp_refresh();
+    h.send(&stray);
+    assert!(h.take_one().is_rst());
+    assert_eq!(h.stack.stats().tcp.syn_cookies_rejected, 1);
+}
