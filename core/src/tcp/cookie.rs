@@ -172,8 +172,12 @@ pub(crate) fn send_cookie(
     local: SocketAddrV4,
     remote: SocketAddrV4,
     seg: &TcpRepr<'_>,
-    rmss: u16,
 ) {
+    let dst = *remote.ip();
+    let Ok(eg) = net.route(dst, Some(*local.ip()), None, now) else {
+        net.stats.ip.drop_no_route += 1;
+        return;
+    };
     let index = mss_index(seg.max_seg_size);
     let iss = make(&net.rng, local, remote, seg.seq_number, now, index);
     let timestamp = seg.timestamp.map(|(tsval, _)| {
@@ -196,16 +200,11 @@ pub(crate) fn send_cookie(
             .window_scale
             .filter(|_| ts)
             .map(|_| our_window_shift(crate::config::TCP_RX_BUFFER)),
-        max_seg_size: Some(rmss),
+        max_seg_size: Some(listen::rmss_for(eg.mtu)),
         sack_permitted: seg.sack_permitted && ts,
         sack_ranges: [None; MAX_SACK_BLOCKS],
         timestamp,
         payload: &[],
-    };
-    let dst = *remote.ip();
-    let Ok(eg) = net.route(dst, Some(*local.ip()), None, now) else {
-        net.stats.ip.drop_no_route += 1;
-        return;
     };
     let mut header = [0u8; 60];
     let n = repr.emit_header(&mut header, eg.src, dst);

@@ -111,7 +111,7 @@ pub(crate) fn on_listener_segment(
         // SYN is dropped and the peer retries.
         _ => {
             if tcp.syn_cookies {
-                cookie::send_cookie(net, tcp, li, now, local, remote, seg, rmss_for(eg.mtu));
+                cookie::send_cookie(net, tcp, li, now, local, remote, seg);
             } else {
                 net.stats.tcp.drop_syn_backlog += 1;
             }
