@@ -192,6 +192,14 @@ knob!(
     TCP_SYN_BACKLOG, "WOLFIP_TCP_SYN_BACKLOG", 16
 );
 knob!(
+    /// SYN cookies (RFC 4987 §3.6): 1 answers a SYN that finds the SYN
+    /// queue (or its listener's share of the backlog) full with a cookie
+    /// SYN-ACK that keeps no state, as Linux's `tcp_syncookies=1`; 0 drops
+    /// such SYNs. The default of a stack; `Stack::set_tcp_syn_cookies`
+    /// changes it at run time.
+    TCP_SYN_COOKIES, "WOLFIP_TCP_SYN_COOKIES", 1
+);
+knob!(
     /// Milliseconds a connection stays in TIME-WAIT; 0 disables it. Zephyr:
     /// `NET_TCP_TIME_WAIT_DELAY`.
     TCP_TIME_WAIT_MS, "WOLFIP_TCP_TIME_WAIT_MS", 2000
@@ -354,6 +362,10 @@ const _: () = assert!(
     "WOLFIP_TCP_SYN_BACKLOG must be at most 4096"
 );
 const _: () = assert!(
+    TCP_SYN_COOKIES <= 1,
+    "WOLFIP_TCP_SYN_COOKIES must be 0 or 1"
+);
+const _: () = assert!(
     TCP_RTO_MIN_MS >= 1
         && TCP_RTO_MIN_MS <= TCP_RTO_INITIAL_MS
         && TCP_RTO_INITIAL_MS <= TCP_RTO_MAX_MS,
@@ -425,7 +437,7 @@ pub fn report() -> ConfigReport {
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wolfip configuration")?;
-        let knobs: [(&str, usize); 46] = [
+        let knobs: [(&str, usize); 47] = [
             ("INTERFACES", INTERFACES),
             ("FRAME_SIZE", FRAME_SIZE),
             ("TX_FRAMES", TX_FRAMES),
@@ -455,6 +467,7 @@ impl fmt::Display for ConfigReport {
             ("TCP_OOO_RANGES", TCP_OOO_RANGES),
             ("TCP_SACK_RANGES", TCP_SACK_RANGES),
             ("TCP_SYN_BACKLOG", TCP_SYN_BACKLOG),
+            ("TCP_SYN_COOKIES", TCP_SYN_COOKIES),
             ("TCP_TIME_WAIT_MS", TCP_TIME_WAIT_MS),
             ("TCP_RTO_INITIAL_MS", TCP_RTO_INITIAL_MS),
             ("TCP_RTO_MIN_MS", TCP_RTO_MIN_MS),

@@ -146,8 +146,18 @@ pub struct TcpStats {
     pub active_opens: u64,
     /// Connections accepted from a listener.
     pub passive_opens: u64,
-    /// SYNs dropped because the SYN queue or the backlog was full.
+    /// SYNs dropped because the SYN queue or the backlog was full (and
+    /// SYN cookies were off, or the accept queue itself was full), and
+    /// handshake ACKs dropped for want of a socket or accept-queue room.
     pub drop_syn_backlog: u64,
+    /// SYN-ACKs sent with a SYN cookie instead of a queued request
+    /// (RFC 4987 §3.6).
+    pub syn_cookies_sent: u64,
+    /// Connections made from the ACK of a SYN cookie.
+    pub syn_cookies_accepted: u64,
+    /// ACKs for a listener checked as SYN cookies and found invalid
+    /// (answered with RST).
+    pub syn_cookies_rejected: u64,
     /// Resets sent.
     pub resets_tx: u64,
     /// Resets received that closed a connection.
@@ -295,10 +305,11 @@ impl fmt::Display for Stats {
         let t = &self.tcp;
         write!(
             f,
-            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | timed out {} reclaimed {}",
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
             t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
             t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
-            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out,
+            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.syn_cookies_sent,
+            t.syn_cookies_accepted, t.syn_cookies_rejected, t.timed_out,
             t.reclaimed
         )?;
         let d = &self.dhcp;
