@@ -39,6 +39,7 @@ pub mod ip;
 mod net;
 pub mod phy;
 pub mod rand;
+mod rate_limit;
 pub mod stack;
 pub mod stats;
 pub mod storage;
