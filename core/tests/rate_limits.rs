@@ -110,6 +110,24 @@ fn rsts_to_listener_acks_share_the_bucket() {
     assert_eq!(h.stack.stats().tcp.rst_rate_limited, half as u64);
 }
 
+/// RFC 9293 §3.10.7.3: in SYN-SENT a segment whose ACK does not
+/// acknowledge our SYN is answered with a RST; a flood of them from a
+/// forger who guessed the ports draws RSTs from the same bucket.
+#[test]
+fn rsts_for_bad_acks_in_syn_sent_are_limited() {
+    let mut h = Harness::new(4);
+    let (c, syn) = h.connect();
+    for i in 0..TCP_RST_BURST + 10 {
+        let bad = syn.seq.0.wrapping_add(1_000 + i as u32);
+        h.send(&Seg::to_us(TcpControl::None, 5000, Some(bad)));
+    }
+    let rsts = h.take();
+    assert!(rsts.iter().all(|s| s.is_rst()));
+    assert_eq!(rsts.len(), TCP_RST_BURST);
+    assert_eq!(h.stack.stats().tcp.rst_rate_limited, 10);
+    assert_eq!(h.stack.tcp_state(c), Some(wolfip_core::TcpState::SynSent));
+}
+
 /// Accepts `n` connections from the peer's ports `PEER_PORT..`, all with
 /// ISS `P`. Returns the handles.
 fn accept_many(h: &mut Harness, n: usize) -> Vec<wolfip_core::TcpHandle> {
@@ -142,6 +160,10 @@ fn challenge_round(h: &mut Harness, conns: usize, per_conn: usize) -> usize {
     }
     let acks = h.take();
     assert!(acks.iter().all(|s| !s.is_rst() && s.ack.is_some()));
+    for j in 0..conns as u16 {
+        let n = acks.iter().filter(|s| s.dst_port == PEER_PORT + j).count();
+        assert!(n <= PER_CONN, "{n} challenge ACKs to one connection");
+    }
     acks.len()
 }
 
@@ -152,7 +174,9 @@ fn challenge_round(h: &mut Harness, conns: usize, per_conn: usize) -> usize {
 /// not sent is counted.
 #[test]
 fn challenge_acks_are_limited_system_wide_with_a_random_quota() {
-    let conns = TCP_SOCKETS - 1;
+    // 20 connections ask for more than any quota (at most 3L/2 with the
+    // default L = 100); fewer sockets than that still test the bounds.
+    let conns = (TCP_SOCKETS - 1).min(20);
     let attempts = conns * (PER_CONN + 2);
     let (lo, hi) = (
         TCP_CHALLENGE_ACKS_PER_SEC.div_ceil(2),
@@ -235,6 +259,14 @@ fn arp_replies_are_limited_but_known_neighbours_always_answered() {
         );
     }
     assert_eq!(s.stats().arp.replies_rate_limited, extra as u64 + 1);
+
+    // A forged sender that was answered (and so is in the cache) is not a
+    // neighbour we talk to: repeating its request gets nothing more.
+    let cached = (0..ARP_REPLY_BURST - 1)
+        .find(|&i| s.arp_entries(id).any(|(ip, _)| ip == spoofed_ip(i)))
+        .expect("an answered sender in the cache");
+    assert!(input(&mut s, T0, id, &spoofed(cached)).is_empty());
+    assert_eq!(s.stats().arp.replies_rate_limited, extra as u64 + 2);
 
     // Senders over the limit were not learned; the neighbour was kept.
     let learned: Vec<_> = s.arp_entries(id).collect();
