@@ -43,6 +43,9 @@ pub struct ArpStats {
     pub drop_pending_full: u64,
     /// Entries evicted to make room.
     pub evictions: u64,
+    /// Requests for our address left unanswered (and their sender not
+    /// learned) because the reply limit for unknown requesters was spent.
+    pub replies_rate_limited: u64,
 }
 
 /// IPv4 counters.
@@ -164,6 +167,12 @@ pub struct TcpStats {
     pub resets_rx: u64,
     /// Challenge ACKs sent (RFC 5961).
     pub challenge_acks: u64,
+    /// Challenge ACKs not sent because the per-connection or the
+    /// system-wide limit was spent (RFC 5961 §7).
+    pub challenge_rate_limited: u64,
+    /// RSTs not sent, in answer to segments for no connection, because the
+    /// RST limit was spent.
+    pub rst_rate_limited: u64,
     /// Segments retransmitted (timeouts and fast retransmits).
     pub retransmits: u64,
     /// Retransmission timeouts.
@@ -272,9 +281,9 @@ impl fmt::Display for Stats {
         let a = &self.arp;
         writeln!(
             f,
-            "arp   rx {} tx req {} rep {} | drop: malformed {} conflict {} unresolved {} pending-full {} | unsolicited {} evictions {}",
+            "arp   rx {} tx req {} rep {} | drop: malformed {} conflict {} unresolved {} pending-full {} | unsolicited {} evictions {} | replies rate-limited {}",
             a.rx, a.tx_requests, a.tx_replies, a.drop_malformed, a.drop_conflict, a.drop_unresolved,
-            a.drop_pending_full, a.unsolicited_replies, a.evictions
+            a.drop_pending_full, a.unsolicited_replies, a.evictions, a.replies_rate_limited
         )?;
         let i = &self.ip;
         writeln!(
@@ -305,9 +314,9 @@ impl fmt::Display for Stats {
         let t = &self.tcp;
         write!(
             f,
-            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | rate-limited rst {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
             t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
-            t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
+            t.resets_tx, t.challenge_acks, t.rst_rate_limited, t.challenge_rate_limited, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
             t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.syn_cookies_sent,
             t.syn_cookies_accepted, t.syn_cookies_rejected, t.timed_out,
             t.reclaimed
