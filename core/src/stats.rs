@@ -173,6 +173,9 @@ pub struct TcpStats {
     /// RSTs not sent, in answer to segments for no connection, because the
     /// RST limit was spent.
     pub rst_rate_limited: u64,
+    /// SYN-ACKs not resent in answer to a duplicate SYN because one went
+    /// out less than 500 ms before.
+    pub synack_rate_limited: u64,
     /// Segments retransmitted (timeouts and fast retransmits).
     pub retransmits: u64,
     /// Retransmission timeouts.
@@ -314,9 +317,9 @@ impl fmt::Display for Stats {
         let t = &self.tcp;
         write!(
             f,
-            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | rate-limited rst {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | rate-limited rst {} challenge {} syn-ack {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
             t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
-            t.resets_tx, t.challenge_acks, t.rst_rate_limited, t.challenge_rate_limited, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
+            t.resets_tx, t.challenge_acks, t.rst_rate_limited, t.challenge_rate_limited, t.synack_rate_limited, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
             t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.syn_cookies_sent,
             t.syn_cookies_accepted, t.syn_cookies_rejected, t.timed_out,
             t.reclaimed

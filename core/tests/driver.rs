@@ -190,7 +190,7 @@ fn stats_reflect_what_happened() {
     }
     assert!(text.contains("echo replies 1"), "{text}");
     assert!(text.contains("checksum 1"), "{text}");
-    assert_eq!(counters(s.stats()).len(), 95);
+    assert_eq!(counters(s.stats()).len(), 96);
 }
 
 /// `config::report()`: every knob is printed with its value, and the

@@ -338,3 +338,28 @@ fn icmp_errors_bounded_and_echo_replies_not_limited() {
     }
     assert_eq!(replies, n);
 }
+
+/// A SYN replayed again and again for one half-open request draws at most
+/// one SYN-ACK per 500 ms (Linux's `tcp_invalid_ratelimit`), besides the
+/// request's own retransmissions.
+#[test]
+fn duplicate_syns_draw_at_most_one_synack_per_half_second() {
+    let mut h = Harness::new(31);
+    let _l = h.listen(8);
+    let syn = Seg::to_us(TcpControl::Syn, 7000, None);
+    h.send(&syn);
+    assert_eq!(h.take().len(), 1, "the first SYN-ACK");
+    // 39 copies of the SYN, 25 ms apart, before the first retransmission
+    // (due after 1 s): the one at 500 ms is answered, the rest counted.
+    for _ in 0..39 {
+        h.now += Duration::from_millis(25);
+        h.send(&syn);
+    }
+    let synacks = h.take().into_iter().filter(|s| s.is_syn()).count();
+    assert_eq!(synacks, 1, "SYN-ACKs for 39 duplicate SYNs in 975 ms");
+    assert_eq!(h.stack.stats().tcp.synack_rate_limited, 38);
+    // The request's own retransmission is not held back by the limit.
+    h.now += Duration::from_millis(30);
+    h.run();
+    assert_eq!(h.take().into_iter().filter(|s| s.is_syn()).count(), 1);
+}

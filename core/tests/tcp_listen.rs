@@ -180,7 +180,13 @@ fn duplicate_syn_gets_the_same_synack() {
     let syn = Seg::to_us(TcpControl::Syn, PEER_ISS, None).with_linux_syn_options(1000);
     h.send(&syn);
     let first = h.take_one();
+    // Within 500 ms of the SYN-ACK a duplicate draws nothing (the limit on
+    // answers to duplicate SYNs, Linux's tcp_invalid_ratelimit); after
+    // that, the same SYN-ACK (before the 1 s retransmission).
     h.advance(Duration::from_millis(100));
+    h.send(&syn);
+    h.expect_silence();
+    h.advance(Duration::from_millis(500));
     h.send(&syn);
     let again = h.take_one();
     assert!(again.is_syn());
@@ -376,6 +382,7 @@ fn duplicate_syn_takes_no_backlog_entry() {
     let mut h = Harness::new(68);
     h.listen(1);
     let a = syn_from(&mut h, 40001);
+    h.advance(Duration::from_millis(600));
     assert_eq!(syn_from(&mut h, 40001), a);
     assert_eq!(h.stack.stats().tcp.drop_syn_backlog, 0);
 }

@@ -280,6 +280,7 @@ pub(crate) fn on_ack(
         peer_window: seg.window_len,
         retries: 0,
         next_at: now,
+        last_sent: now,
         rmss: listen::rmss_for(eg.mtu),
         unsent: false,
     };

@@ -37,11 +37,18 @@ pub(crate) struct SynRequest {
     pub peer_window: u16,
     pub retries: u8,
     pub next_at: Instant,
+    /// When a SYN-ACK of this request last went out (for the limit on
+    /// answers to duplicate SYNs).
+    pub last_sent: Instant,
     pub rmss: u16,
     /// The SYN-ACK could not be queued (no frame slot): send it at the next
     /// run, without counting a retransmission.
     pub unsent: bool,
 }
+
+/// The shortest interval between two SYN-ACKs sent in answer to duplicate
+/// SYNs of one request (Linux: `net.ipv4.tcp_invalid_ratelimit`, 500 ms).
+const DUP_SYN_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Established connections waiting in the accept queue of listener `li`.
 pub(crate) fn unaccepted(tcp: &TcpSockets, li: usize) -> usize {
@@ -133,6 +140,7 @@ pub(crate) fn on_listener_segment(
         peer_window: seg.window_len,
         retries: 0,
         next_at: now + Duration::from_millis(TCP_RTO_INITIAL_MS as u64),
+        last_sent: now,
         rmss: rmss_for(eg.mtu),
         unsent: false,
     };
@@ -239,9 +247,21 @@ pub(crate) fn on_request_segment(
         }
         TcpControl::Syn => {
             if seg.seq_number == req.irs {
-                // The peer did not hear our SYN-ACK: say it again.
+                // The peer did not hear our SYN-ACK: say it again, at most
+                // once per DUP_SYN_INTERVAL (Linux's tcp_invalid_ratelimit),
+                // so that a replayed SYN draws no stream of SYN-ACKs. An
+                // unsent SYN-ACK goes out with the next run anyway.
+                if req.unsent || now - req.last_sent < DUP_SYN_INTERVAL {
+                    net.stats.tcp.synack_rate_limited += 1;
+                    return;
+                }
                 let window = offered_window(tcp, usize::from(req.listener));
-                let _ = send_synack(net, &req, now, window);
+                if send_synack(net, &req, now, window) {
+                    tcp.syn_queue[r] = Some(SynRequest {
+                        last_sent: now,
+                        ..req
+                    });
+                }
             }
             return;
         }
@@ -402,6 +422,7 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
             if send_synack(net, &req, now, window) {
                 let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
                 req.unsent = false;
+                req.last_sent = now;
                 req.next_at = now + Duration::from_millis(backoff);
                 tcp.syn_queue[r] = Some(req);
             }
@@ -416,6 +437,7 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
         req.next_at = now + Duration::from_millis(backoff);
         if send_synack(net, &req, now, window) {
             net.stats.tcp.retransmits += 1;
+            req.last_sent = now;
         } else {
             req.unsent = true;
             req.next_at = now;

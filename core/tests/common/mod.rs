@@ -522,6 +522,7 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 challenge_acks: t13,
                 challenge_rate_limited: t21,
                 rst_rate_limited: t22,
+                synack_rate_limited: t26,
                 retransmits: t14,
                 timeouts: t15,
                 fast_retransmits: t16,
@@ -556,7 +557,7 @@ pub fn counters(s: &Stats) -> Vec<u64> {
         e1, e2, e3, e4, e5, e6, e7, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, i1, i2, i3, i4, i5,
         i6, i7, i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, c1, c2, c3, c4, c5, c6, c7, c8, c9,
         u1, u2, u3, u4, u5, u6, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15,
-        t16, t17, t18, t19, t20, t21, t22, t23, t24, t25,
+        t16, t17, t18, t19, t20, t21, t22, t23, t24, t25, t26,
     ]
     .into_iter()
     .chain(all)
