@@ -216,8 +216,9 @@ fn unanswered_resolution_drops_queued_frames() {
 }
 
 /// RFC 1122 §2.3.2.2 lets the queue be bounded: at most `ARP_PENDING`
-/// frames wait for resolution; the rest are dropped and counted, and the
-/// ones kept all leave when the answer comes.
+/// frames wait for resolution; the oldest are dropped and counted ("save
+/// ... at least one (the latest) packet"), and the ones kept all leave
+/// when the answer comes.
 #[test]
 fn pending_limit_is_enforced() {
     let (mut s, id) = stack(9);
@@ -242,7 +243,11 @@ fn pending_limit_is_enforced() {
     let out = input(&mut s, T0 + ms(1), id, &peer_arp_reply());
     assert_eq!(out.len(), ARP_PENDING);
     let sent: Vec<u8> = out.iter().map(|f| parse_udp(&parse_ip(f)).1[0]).collect();
-    assert_eq!(sent, (0..ARP_PENDING as u8).collect::<Vec<_>>(), "in order");
+    assert_eq!(
+        sent,
+        (2..ARP_PENDING as u8 + 2).collect::<Vec<_>>(),
+        "the latest, in order"
+    );
 }
 
 /// RFC 5227 §2.4 (ongoing address conflict detection): a packet whose
@@ -323,24 +328,38 @@ fn stale_entry_is_reconfirmed_by_unicast_poll() {
     assert_request_for(&out[0], PEER_IP);
 }
 
-/// RFC 826 with a bounded table: when every entry is in use, a new
-/// requester replaces the least recently confirmed resolved entry, and the
-/// eviction is counted.
+/// RFC 826 with a bounded table: when every entry was confirmed within
+/// `ARP_REACHABLE_SECS`, a new requester is answered but not remembered;
+/// once entries are past their lifetime it replaces the least recently
+/// confirmed one, and the eviction is counted.
 #[test]
 fn full_cache_evicts_the_oldest_entry_and_counts_it() {
     let (mut s, id) = stack(13);
-    for i in 0..=ARP_ENTRIES {
+    let request = |i: usize| {
         let ip = Ipv4Addr::new(192, 0, 2, 10 + i as u8);
         let mac = EthernetAddress([0x02, 0, 0, 0, 0x10, i as u8]);
-        let req = arp_request(mac, ip, OUR_IP);
-        assert_eq!(input(&mut s, T0 + ms(i as u64), id, &req).len(), 1);
+        arp_request(mac, ip, OUR_IP)
+    };
+    for i in 0..=ARP_ENTRIES {
+        assert_eq!(input(&mut s, T0 + ms(i as u64), id, &request(i)).len(), 1);
     }
+    let entries: Vec<Ipv4Addr> = s.arp_entries(id).map(|(ip, _)| ip).collect();
+    assert_eq!(entries.len(), ARP_ENTRIES);
+    assert!(
+        !entries.contains(&Ipv4Addr::new(192, 0, 2, 10 + ARP_ENTRIES as u8)),
+        "not remembered while every entry is fresh"
+    );
+    assert_eq!(s.stats().arp.evictions, 0);
+    // Past their lifetime (and before the timers forget them): the least
+    // recently confirmed makes room.
+    let later = T0 + ms(ARP_REACHABLE_SECS as u64 * 1000 + 1);
+    s.receive(later, id, &request(ARP_ENTRIES + 1));
     let entries: Vec<Ipv4Addr> = s.arp_entries(id).map(|(ip, _)| ip).collect();
     assert_eq!(entries.len(), ARP_ENTRIES);
     assert!(
         !entries.contains(&Ipv4Addr::new(192, 0, 2, 10)),
         "oldest evicted"
     );
-    assert!(entries.contains(&Ipv4Addr::new(192, 0, 2, 10 + ARP_ENTRIES as u8)));
+    assert!(entries.contains(&Ipv4Addr::new(192, 0, 2, 11 + ARP_ENTRIES as u8)));
     assert_eq!(s.stats().arp.evictions, 1);
 }

@@ -1,0 +1,305 @@
+//! Tables an outsider can fill (issue 8): a flood fills each one, a
+//! legitimate user of the same table still gets through, and once the
+//! flood stops and its timers run out [`Stack::occupancy`] is back to the
+//! idle figure.
+
+mod common;
+
+use common::*;
+use wolfip_core::config::{
+    ARP_ENTRIES, ARP_MAX_REQUESTS, ARP_PENDING, ARP_REACHABLE_SECS, ARP_RETRY_MS, REASM_BUFFERS,
+    REASM_TIMEOUT_MS,
+};
+use wolfip_core::wire::{ArpOperation, EthernetAddress, IpProtocol};
+use wolfip_core::{IfaceId, Instant, Ipv4Addr, Occupancy, Stack};
+
+/// The `n`th spoofed on-link source (192.0.2.100 on).
+fn spoofed(n: usize) -> Ipv4Addr {
+    Ipv4Addr::new(192, 0, 2, 100 + n as u8)
+}
+
+/// An echo request from `src` (an address nobody answers ARP for): our
+/// reply makes the stack resolve `src`.
+fn ping_from(src: Ipv4Addr, seq: u16) -> Vec<u8> {
+    ip_frame(
+        src,
+        OUR_IP,
+        IpProtocol::Icmp,
+        &icmp_echo_request(7, seq, b"flood"),
+    )
+}
+
+/// The ARP requests among `frames`, by target address.
+fn requests_for(frames: &[Vec<u8>]) -> Vec<Ipv4Addr> {
+    frames
+        .iter()
+        .filter(|f| is_arp(f))
+        .map(|f| parse_arp(f).1)
+        .filter(|a| a.operation == ArpOperation::Request)
+        .map(|a| a.target_protocol_addr)
+        .collect()
+}
+
+/// `ip` at `mac` answers our request.
+fn reply_from(ip: Ipv4Addr, mac: EthernetAddress) -> Vec<u8> {
+    arp_frame(OUR_MAC, ArpOperation::Reply, mac, ip, OUR_MAC, OUR_IP)
+}
+
+/// Sends one UDP datagram to a new on-link neighbour `to` (at `mac`) and
+/// checks that it is resolved and the datagram delivered.
+fn legit_datagram_gets_through(
+    s: &mut Stack,
+    id: IfaceId,
+    now: Instant,
+    to: Ipv4Addr,
+    mac: EthernetAddress,
+) {
+    let u = s.udp_open().unwrap();
+    s.udp_send_to(u, b"legit", Some(sock(to, 9)), now).unwrap();
+    let out = run(s, now, id);
+    assert_eq!(
+        requests_for(&out),
+        [to],
+        "a request for the new neighbour, whatever the flood"
+    );
+    let out = input(s, now, id, &reply_from(to, mac));
+    let udp: Vec<_> = out
+        .iter()
+        .filter(|f| !is_arp(f))
+        .map(|f| parse_ip(f))
+        .collect();
+    assert_eq!(udp.len(), 1, "the datagram leaves once resolved");
+    assert_eq!((udp[0].eth.dst_addr, udp[0].ip.dst_addr), (mac, to));
+    assert_eq!(parse_udp(&udp[0]).1, b"legit");
+    s.udp_close(u);
+}
+
+/// Runs the stack through `secs` seconds, a second at a time.
+fn let_time_pass(s: &mut Stack, id: IfaceId, mut now: Instant, secs: u64) -> Instant {
+    for _ in 0..secs {
+        now += ms(1000);
+        run(s, now, id);
+    }
+    now
+}
+
+/// Long enough for every ARP entry to age out or fail.
+const ARP_DRAIN_SECS: u64 =
+    ARP_REACHABLE_SECS as u64 + 2 * (ARP_MAX_REQUESTS as u64 + 1) * ARP_RETRY_MS as u64 / 1000 + 5;
+
+/// Spoofed on-link sources, one per frame, make us resolve each of them
+/// (RFC 1122 §2.3.2.2 lets frames wait for resolution): the ARP_PENDING
+/// waiting-frame slots fill first. A new resolution still queues its frame
+/// (the oldest waiting frame makes room, RFC 1122 §2.3.2.2 "the latest"
+/// packet is the one kept) and goes out when its answer comes.
+#[test]
+fn arp_pending_flood_does_not_block_a_new_resolution() {
+    let (mut s, id) = stack_with_peer(81);
+    let idle = s.occupancy();
+    let mut now = T0;
+    for n in 0..ARP_PENDING + 2 {
+        now += ms(1);
+        input(&mut s, now, id, &ping_from(spoofed(n), n as u16));
+    }
+    let o = s.occupancy();
+    assert_eq!(o.tx_awaiting_arp, ARP_PENDING, "{o}");
+    assert!(o.arp_entries < ARP_ENTRIES, "the cache is not full: {o}");
+
+    legit_datagram_gets_through(&mut s, id, now, OTHER_IP, OTHER_MAC);
+    assert!(s.stats().arp.drop_pending_full >= 2);
+
+    let now = let_time_pass(&mut s, id, now, ARP_DRAIN_SECS);
+    let o = s.occupancy();
+    assert_eq!(
+        o,
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        },
+        "{o}"
+    );
+    // Usable again: the peer is resolved afresh.
+    legit_datagram_gets_through(&mut s, id, now, PEER_IP, PEER_MAC);
+}
+
+/// A flood of spoofed on-link sources fills the ARP cache with
+/// unresolved entries. A new resolution still gets an entry (the oldest
+/// unresolved one makes room, never `CacheFull`), and the recently
+/// confirmed entry of a live neighbour is never the one evicted.
+#[test]
+fn arp_cache_flood_neither_blocks_a_resolution_nor_evicts_a_live_neighbour() {
+    let (mut s, id) = stack_with_peer(82);
+    let idle = s.occupancy();
+    let mut now = T0;
+    for n in 0..3 * ARP_ENTRIES {
+        now += ms(1);
+        input(&mut s, now, id, &ping_from(spoofed(n), n as u16));
+    }
+    let o = s.occupancy();
+    assert_eq!(
+        (o.arp_entries, o.arp_incomplete),
+        (ARP_ENTRIES, ARP_ENTRIES - 1),
+        "full; the peer's entry kept: {o}"
+    );
+    assert!(o.tx_awaiting_arp <= ARP_PENDING, "{o}");
+
+    // The live neighbour: answered straight away, no new resolution.
+    let out = input(&mut s, now, id, &ping_frame(1, 1, b"live"));
+    assert_eq!(out.len(), 1, "{out:02x?}");
+    assert_eq!(parse_ip(&out[0]).eth.dst_addr, PEER_MAC);
+
+    legit_datagram_gets_through(&mut s, id, now, OTHER_IP, OTHER_MAC);
+
+    let now = let_time_pass(&mut s, id, now, ARP_DRAIN_SECS);
+    let o = s.occupancy();
+    assert_eq!(
+        o,
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        },
+        "{o}"
+    );
+    legit_datagram_gets_through(&mut s, id, now, PEER_IP, PEER_MAC);
+}
+
+/// ARP requests for our address from many spoofed senders (RFC 826 would
+/// have each one merged into the table) neither evict a recently
+/// confirmed neighbour nor cancel a resolution in progress; the requests
+/// are still answered.
+#[test]
+fn arp_request_flood_keeps_live_entries_and_resolutions_in_progress() {
+    let (mut s, id) = stack_with_peer(83);
+    let idle = s.occupancy();
+    // A resolution in progress for OTHER_IP, a datagram waiting for it.
+    let u = s.udp_open().unwrap();
+    s.udp_send_to(u, b"waiting", Some(sock(OTHER_IP, 9)), T0)
+        .unwrap();
+    assert_eq!(requests_for(&run(&mut s, T0, id)), [OTHER_IP]);
+
+    let mut now = T0;
+    for n in 0..3 * ARP_ENTRIES {
+        now += ms(1);
+        let mac = EthernetAddress([0x02, 0, 0, 0, 0x10, n as u8]);
+        let out = input(&mut s, now, id, &arp_request(mac, spoofed(n), OUR_IP));
+        assert_eq!(out.len(), 1, "each request answered");
+    }
+    let o = s.occupancy();
+    assert_eq!((o.arp_entries, o.arp_incomplete), (ARP_ENTRIES, 1), "{o}");
+
+    let out = input(&mut s, now, id, &ping_frame(1, 1, b"live"));
+    assert_eq!(out.len(), 1, "no new resolution for the peer");
+    assert_eq!(parse_ip(&out[0]).eth.dst_addr, PEER_MAC);
+
+    let out = input(&mut s, now, id, &reply_from(OTHER_IP, OTHER_MAC));
+    assert_eq!(out.len(), 1, "the waiting datagram leaves");
+    let f = parse_ip(&out[0]);
+    assert_eq!(f.eth.dst_addr, OTHER_MAC);
+    assert_eq!(parse_udp(&f).1, b"waiting");
+    s.udp_close(u);
+
+    let now = let_time_pass(&mut s, id, now, ARP_DRAIN_SECS);
+    assert_eq!(
+        s.occupancy(),
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        }
+    );
+    legit_datagram_gets_through(&mut s, id, now, OTHER_IP, OTHER_MAC);
+}
+
+/// First fragments of datagrams that never complete, from many spoofed
+/// sources, take every reassembly buffer; a legitimate fragmented
+/// datagram still reassembles (the oldest partial one is evicted, RFC 815
+/// leaves the policy to the host), and the buffers drain on timeout.
+#[test]
+fn reassembly_flood_does_not_block_a_legitimate_datagram() {
+    let (mut s, id) = stack_with_peer(84);
+    let u = s.udp_open().unwrap();
+    s.udp_bind(u, sock(Ipv4Addr::UNSPECIFIED, 7000)).unwrap();
+    let idle = s.occupancy();
+    let data = pattern(1, 3000);
+    let mut now = T0;
+    for n in 0..4 * REASM_BUFFERS {
+        now += ms(1);
+        let udp = udp_packet(spoofed(n), OUR_IP, 1000, 7000, &data);
+        let repr = ip_repr(spoofed(n), OUR_IP, IpProtocol::Udp, udp.len());
+        let first = &fragment_frames(&repr, &udp, 1024)[0];
+        input(&mut s, now, id, first);
+    }
+    assert_eq!(s.occupancy().reassembly, REASM_BUFFERS);
+
+    let udp = udp_packet(PEER_IP, OUR_IP, 1000, 7000, &data);
+    let repr = ip_repr(PEER_IP, OUR_IP, IpProtocol::Udp, udp.len());
+    for f in fragment_frames(&repr, &udp, 1024) {
+        input(&mut s, now, id, &f);
+    }
+    let mut buf = [0u8; 4096];
+    let (n, _) = s.udp_recv_from(u, &mut buf).expect("reassembled");
+    assert_eq!(&buf[..n], &data[..]);
+
+    let now = now + ms(REASM_TIMEOUT_MS as u64 + 1);
+    run(&mut s, now, id);
+    let o = s.occupancy();
+    assert_eq!(o.reassembly, 0, "{o}");
+    assert_eq!(
+        Occupancy {
+            arp_entries: idle.arp_entries,
+            ..o
+        },
+        idle
+    );
+}
+
+/// When a flood evicts an unresolved entry, the frames waiting for it are
+/// dropped and counted with it: no frame slot waits for an address the
+/// cache no longer resolves (nothing would ever release it).
+#[test]
+fn evicted_resolution_releases_its_waiting_frames() {
+    let (mut s, id) = stack_with_peer(85);
+    let idle = s.occupancy();
+    let u = s.udp_open().unwrap();
+    // OTHER_IP is the oldest unresolved entry...
+    s.udp_send_to(u, b"first", Some(sock(OTHER_IP, 9)), T0)
+        .unwrap();
+    run(&mut s, T0, id);
+    let mut now = T0;
+    // ...the flood fills the cache up to one free slot...
+    for n in 0..ARP_ENTRIES - 3 {
+        now += ms(1);
+        input(&mut s, now, id, &ping_from(spoofed(n), n as u16));
+    }
+    // ...OTHER_IP gets the newest waiting frame...
+    s.udp_send_to(u, b"second", Some(sock(OTHER_IP, 9)), now)
+        .unwrap();
+    run(&mut s, now, id);
+    let o = s.occupancy();
+    assert_eq!(o.arp_entries, ARP_ENTRIES - 1, "{o}");
+    // ...and two more sources: the last evicts OTHER_IP's entry.
+    for n in ARP_ENTRIES - 3..ARP_ENTRIES - 1 {
+        now += ms(1);
+        input(&mut s, now, id, &ping_from(spoofed(n), n as u16));
+    }
+    let unresolved_before = s.stats().arp.drop_unresolved;
+    let o = s.occupancy();
+    assert_eq!(o.arp_entries, ARP_ENTRIES, "{o}");
+    assert!(s.stats().arp.evictions >= 1);
+    // OTHER_IP answers too late: its entry is gone, nothing is sent.
+    let out = input(&mut s, now, id, &reply_from(OTHER_IP, OTHER_MAC));
+    assert!(out.is_empty(), "{out:02x?}");
+    s.udp_close(u);
+
+    let now = let_time_pass(&mut s, id, now, ARP_DRAIN_SECS);
+    let o = s.occupancy();
+    assert_eq!(
+        o,
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        },
+        "{o}"
+    );
+    assert!(s.stats().arp.drop_unresolved > unresolved_before);
+    legit_datagram_gets_through(&mut s, id, now, OTHER_IP, OTHER_MAC);
+}
