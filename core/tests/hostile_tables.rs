@@ -4,6 +4,7 @@
 //! idle figure.
 
 mod common;
+mod tcp_common;
 
 use common::*;
 use wolfip_core::config::{
@@ -302,4 +303,161 @@ fn evicted_resolution_releases_its_waiting_frames() {
     );
     assert!(s.stats().arp.drop_unresolved > unresolved_before);
     legit_datagram_gets_through(&mut s, id, now, OTHER_IP, OTHER_MAC);
+}
+
+// ---------------------------------------------------------------------
+// TCP: TIME-WAIT left by a peer that makes us close first, half-open
+// requests that never complete, an accept queue the application is slow
+// to drain.
+
+use tcp_common::{Harness, Seg, PORT};
+use wolfip_core::config::TCP_SOCKETS;
+use wolfip_core::wire::TcpControl;
+use wolfip_core::{Duration, TcpHandle};
+
+const P: u32 = 9000;
+
+/// The peer connects from `port` to our listener; returns our ISS. The
+/// connection waits in the accept queue.
+fn handshake(h: &mut Harness, port: u16) -> u32 {
+    h.send(&Seg::to_us(TcpControl::Syn, P, None).with_ports(port, PORT));
+    let synack = h.take_one();
+    assert!(synack.is_syn(), "{synack:?}");
+    let iss = synack.seq.0;
+    h.send(&Seg::to_us(TcpControl::None, P + 1, Some(iss.wrapping_add(1))).with_ports(port, PORT));
+    iss
+}
+
+/// A served connection from `port`: accepted, closed by us first (a
+/// server that closes after its reply), then by the peer: TIME-WAIT,
+/// held by the stack alone.
+fn served_into_time_wait(h: &mut Harness, l: TcpHandle, port: u16) {
+    let iss = handshake(h, port);
+    let (c, _) = h.stack.tcp_accept(l).expect("accepted");
+    h.close(c);
+    assert!(h.take_one().is_fin());
+    h.send(&Seg::to_us(TcpControl::Fin, P + 1, Some(iss.wrapping_add(2))).with_ports(port, PORT));
+    assert!(!h.take_one().is_rst());
+}
+
+/// Drains every timer, closes `l`, and checks the tables are idle.
+fn drains_to_idle(h: &mut Harness, l: TcpHandle, idle: Occupancy) {
+    for _ in 0..300 {
+        h.advance(Duration::from_secs(1));
+    }
+    let now = h.now;
+    h.stack.tcp_close(l, now);
+    h.run();
+    let o = h.stack.occupancy();
+    // The peer's ARP entry ages out (the scripted peer answers no poll).
+    assert_eq!(
+        o,
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        },
+        "{o}"
+    );
+}
+
+/// Clients that make us close first fill the socket table with
+/// TIME-WAIT (RFC 9293 §3.10.7.4 keeps them 2 MSL). A new client is still
+/// served: completing its handshake takes the oldest TIME-WAIT slot, as
+/// lwIP's `tcp_kill_timewait` and Linux's `tcp_max_tw_buckets` do.
+#[test]
+fn time_wait_flood_does_not_lock_out_a_new_client() {
+    let mut h = Harness::new(86);
+    let idle = h.stack.occupancy();
+    let l = h.listen(8);
+    for k in 0..TCP_SOCKETS as u16 - 1 {
+        served_into_time_wait(&mut h, l, 2000 + k);
+    }
+    let o = h.stack.occupancy();
+    assert_eq!(
+        (o.tcp_sockets, o.tcp_time_wait),
+        (TCP_SOCKETS, TCP_SOCKETS - 1),
+        "{o}"
+    );
+
+    let iss = handshake(&mut h, 3000);
+    let (c, _) = h
+        .stack
+        .tcp_accept(l)
+        .expect("a TIME-WAIT slot was reclaimed");
+    assert_eq!(h.stack.stats().tcp.reclaimed, 1);
+    h.send(
+        &Seg::to_us(TcpControl::Psh, P + 1, Some(iss.wrapping_add(1)))
+            .with_ports(3000, PORT)
+            .with_payload(b"hello"),
+    );
+    let mut buf = [0u8; 16];
+    assert_eq!(h.stack.tcp_recv(c, &mut buf), Ok(5));
+    h.abort(c);
+    h.take();
+    drains_to_idle(&mut h, l, idle);
+}
+
+/// Half-open requests that never complete leave the SYN queue once their
+/// SYN-ACK retransmissions run out (RFC 9293 §3.8.1's retransmission
+/// limit); a legitimate client is served meanwhile and afterwards.
+#[test]
+fn unanswered_syn_ack_requests_time_out() {
+    let mut h = Harness::new(87);
+    let idle = h.stack.occupancy();
+    let l = h.listen(8);
+    for k in 0..6 {
+        h.send(&Seg::to_us(TcpControl::Syn, P, None).with_ports(4000 + k, PORT));
+    }
+    assert_eq!(h.stack.occupancy().tcp_syn_queue, 6);
+    assert_eq!(h.take().len(), 6, "six SYN-ACKs");
+    handshake(&mut h, 4100);
+    let (c, _) = h.stack.tcp_accept(l).expect("served while requests wait");
+    h.abort(c);
+    for _ in 0..300 {
+        h.advance(Duration::from_secs(1));
+    }
+    let o = h.stack.occupancy();
+    assert_eq!((o.tcp_syn_queue, o.tcp_sockets), (0, 1), "{o}");
+    h.take();
+    h.arp_refresh(); // the peer's entry aged out meanwhile
+    handshake(&mut h, 4200);
+    let (c, _) = h.stack.tcp_accept(l).expect("served afterwards");
+    h.abort(c);
+    h.take();
+    drains_to_idle(&mut h, l, idle);
+}
+
+/// Connections the application has not accepted fill the listener's
+/// backlog (Linux counts requests and unaccepted connections together);
+/// no more are taken until it accepts, and then new clients are served.
+#[test]
+fn full_accept_queue_recovers_once_accepted() {
+    let mut h = Harness::new(88);
+    let idle = h.stack.occupancy();
+    let l = h.listen(2);
+    handshake(&mut h, 5000);
+    handshake(&mut h, 5001);
+    assert_eq!(h.stack.occupancy().tcp_accept_queue, 2);
+    h.send(&Seg::to_us(TcpControl::Syn, P, None).with_ports(5002, PORT));
+    h.take();
+    let o = h.stack.occupancy();
+    assert_eq!((o.tcp_accept_queue, o.tcp_syn_queue), (2, 0), "{o}");
+    let a = h.stack.tcp_accept(l).unwrap().0;
+    let b = h.stack.tcp_accept(l).unwrap().0;
+    assert!(h.stack.tcp_accept(l).is_err());
+    handshake(&mut h, 5003);
+    let c = h
+        .stack
+        .tcp_accept(l)
+        .expect("served once the queue drained")
+        .0;
+    assert_eq!(
+        h.stack.tcp_state(c),
+        Some(wolfip_core::TcpState::Established)
+    );
+    for x in [a, b, c] {
+        h.abort(x);
+    }
+    h.take();
+    drains_to_idle(&mut h, l, idle);
 }
