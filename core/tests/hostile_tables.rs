@@ -8,8 +8,8 @@ mod tcp_common;
 
 use common::*;
 use wolfip_core::config::{
-    ARP_ENTRIES, ARP_MAX_REQUESTS, ARP_PENDING, ARP_REACHABLE_SECS, ARP_RETRY_MS, REASM_BUFFERS,
-    REASM_TIMEOUT_MS,
+    ARP_ENTRIES, ARP_MAX_REQUESTS, ARP_PENDING, ARP_REACHABLE_SECS, ARP_RETRY_MS, PMTU_ENTRIES,
+    REASM_BUFFERS, REASM_TIMEOUT_MS,
 };
 use wolfip_core::wire::{ArpOperation, EthernetAddress, IpProtocol};
 use wolfip_core::{IfaceId, Instant, Ipv4Addr, Occupancy, Stack};
@@ -460,4 +460,55 @@ fn full_accept_queue_recovers_once_accepted() {
     }
     h.take();
     drains_to_idle(&mut h, l, idle);
+}
+
+// ---------------------------------------------------------------------
+// Path MTU: "fragmentation needed" from spoofed routers.
+
+/// A "fragmentation needed" from a router at `router`, quoting a datagram
+/// we sent to `dst`, reporting `mtu`.
+fn frag_needed(router: Ipv4Addr, dst: Ipv4Addr, mtu: u16) -> Vec<u8> {
+    let quoted = ip_packet(&ip_repr(OUR_IP, dst, IpProtocol::Udp, 1472), &[0; 8]);
+    let icmp = icmp_unreachable(
+        wolfip_core::wire::DstUnreachable::FragRequired,
+        mtu,
+        &quoted,
+    );
+    ip_frame(router, OUR_IP, IpProtocol::Icmp, &icmp)
+}
+
+/// Reports for many destinations (RFC 1191 §6.3 keeps each ten minutes)
+/// take at most `PMTU_ENTRIES` entries; the newest report always gets one
+/// (the oldest entry makes room), none lowers a path below 68 octets
+/// (RFC 791's minimum, RFC 1191 §3), and the entries are freed once they
+/// expire, so the table goes back to idle.
+#[test]
+fn pmtu_flood_is_bounded_floored_and_expires() {
+    let (mut s, id) = stack_with_peer(89);
+    let idle = s.occupancy();
+    let mut now = T0;
+    let dst = |n: usize| Ipv4Addr::new(198, 51, 100, n as u8 + 1);
+    for n in 0..4 * PMTU_ENTRIES {
+        now += ms(1);
+        input(&mut s, now, id, &frag_needed(spoofed(n), dst(n), 20));
+        assert_eq!(s.path_mtu(dst(n), now), Some(68), "floor of 68");
+    }
+    assert_eq!(s.occupancy().pmtu_entries, PMTU_ENTRIES);
+    let legit = Ipv4Addr::new(203, 0, 113, 9);
+    input(&mut s, now, id, &frag_needed(PEER_IP, legit, 1400));
+    assert_eq!(s.path_mtu(legit, now), Some(1400), "the newest is kept");
+    assert_eq!(s.path_mtu(dst(0), now), None, "the oldest made room");
+    assert_eq!(s.occupancy().pmtu_entries, PMTU_ENTRIES);
+
+    let now = let_time_pass(&mut s, id, now, 601);
+    assert_eq!(s.path_mtu(legit, now), None);
+    let o = s.occupancy();
+    assert_eq!(
+        o,
+        Occupancy {
+            arp_entries: 0,
+            ..idle
+        },
+        "{o}"
+    );
 }
