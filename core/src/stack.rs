@@ -249,6 +249,7 @@ impl Stack {
         self.net.clock = self.net.clock.max(now);
         let e = self.reasm.expire(now);
         self.net.stats.ip.reasm_timeouts += e.timeouts;
+        self.net.pmtu.expire(now);
         self.dhcp
             .dispatch(&mut self.net, &mut self.dns, &mut self.events, now);
         self.dns

@@ -216,8 +216,9 @@ fn unanswered_resolution_drops_queued_frames() {
 }
 
 /// RFC 1122 §2.3.2.2 lets the queue be bounded: at most `ARP_PENDING`
-/// frames wait for resolution; the rest are dropped and counted, and the
-/// ones kept all leave when the answer comes.
+/// frames wait for resolution; the oldest are dropped and counted ("save
+/// ... at least one (the latest) packet"), and the ones kept all leave
+/// when the answer comes.
 #[test]
 fn pending_limit_is_enforced() {
     let (mut s, id) = stack(9);
@@ -242,7 +243,11 @@ fn pending_limit_is_enforced() {
     let out = input(&mut s, T0 + ms(1), id, &peer_arp_reply());
     assert_eq!(out.len(), ARP_PENDING);
     let sent: Vec<u8> = out.iter().map(|f| parse_udp(&parse_ip(f)).1[0]).collect();
-    assert_eq!(sent, (0..ARP_PENDING as u8).collect::<Vec<_>>(), "in order");
+    assert_eq!(
+        sent,
+        (2..ARP_PENDING as u8 + 2).collect::<Vec<_>>(),
+        "the latest, in order"
+    );
 }
 
 /// RFC 5227 §2.4 (ongoing address conflict detection): a packet whose
@@ -325,8 +330,8 @@ fn stale_entry_is_reconfirmed_by_unicast_poll() {
 
 /// RFC 826 with a bounded table: when every entry is in use, a new
 /// requester replaces the least recently confirmed entry of another
-/// requester (never a neighbour we talk to: see rate_limits.rs), and the
-/// eviction is counted.
+/// requester (never a neighbour we talk to: see rate_limits.rs and
+/// hostile_tables.rs), and the eviction is counted.
 #[test]
 fn full_cache_evicts_the_oldest_entry_and_counts_it() {
     let (mut s, id) = stack(13);

@@ -5,6 +5,14 @@
 //! still used while unicast requests re-confirm it (RFC 1122 §2.3.2.1), and is
 //! removed when `ARP_MAX_REQUESTS` go unanswered. Requests for one address are
 //! spaced by `ARP_RETRY_MS` (the rate limit of RFC 1122 §2.3.2.1).
+//!
+//! The table is `ARP_ENTRIES` long and an outsider fills it (every spoofed
+//! on-link source we answer is resolved; every request for our address
+//! would be merged). Eviction keeps what live traffic uses: a new
+//! resolution always gets a slot, taken from unused entries, then the
+//! entries of hosts that only asked for us, then the oldest unresolved one,
+//! then stale, then fresh ones; a request's sender
+//! only takes an entry nobody looks up: another requester's or an unused one.
 
 use crate::addr::Ipv4Addr;
 use crate::config::{ARP_ENTRIES, ARP_MAX_REQUESTS, ARP_REACHABLE_SECS, ARP_RETRY_MS};
@@ -79,9 +87,47 @@ pub enum Update {
     Ignored,
 }
 
-/// The cache is full of addresses still being resolved.
+/// A request's sender could not be remembered: every entry is being
+/// resolved or was confirmed recently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheFull;
+
+/// What [`ArpCache::start`] evicted to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evicted {
+    /// Nothing: a slot was free, or the address was already there.
+    Nothing,
+    /// A resolved entry.
+    Resolved,
+    /// The unresolved entry of this address: the frames waiting for it
+    /// must be dropped (nothing else would ever release them).
+    Unresolved(Ipv4Addr),
+}
+
+/// How much an entry is worth keeping, least first (see
+/// [`ArpCache::victim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    Unused,
+    /// Resolved only because its host asked for us: nobody here talks to
+    /// it.
+    Asked,
+    Incomplete,
+    Stale,
+    Reachable,
+}
+
+impl Entry {
+    fn class(&self, now: Instant) -> Class {
+        match self.state {
+            State::Reachable { until } if now >= until => Class::Unused,
+            State::Incomplete { .. } => Class::Incomplete,
+            _ if !self.used => Class::Asked,
+            State::Reachable { .. } => Class::Reachable,
+            State::Stale { .. } => Class::Stale,
+        }
+    }
+}
 
 /// Fixed-size ARP cache.
 #[derive(Debug, Clone)]
@@ -145,32 +191,28 @@ impl ArpCache {
     }
 
     /// Starts resolving `ip`: makes an `Incomplete` entry whose first request
-    /// is due now. Evicts the least recently confirmed resolved entry when
-    /// full; returns `Ok(true)` if one was evicted.
-    pub fn start(&mut self, ip: Ipv4Addr, now: Instant) -> Result<bool, CacheFull> {
-        self.claim(ip, now, false)
-    }
-
-    /// Makes an `Incomplete` entry for `ip` (see [`ArpCache::start`]);
-    /// with `spare_used`, never in place of a neighbour we talk to.
-    fn claim(&mut self, ip: Ipv4Addr, now: Instant, spare_used: bool) -> Result<bool, CacheFull> {
+    /// is due now. When the cache is full an entry is evicted (see
+    /// [`ArpCache::victim`]): the cache never refuses a new resolution, so a
+    /// flood of unanswered resolutions (replies to spoofed on-link sources)
+    /// cannot lock out a legitimate one.
+    pub fn start(&mut self, ip: Ipv4Addr, now: Instant) -> Evicted {
         if self.find(ip).is_some() {
-            return Ok(false);
+            return Evicted::Nothing;
         }
         let (slot, evicted) = match self.entries.iter().position(|e| e.is_none()) {
-            Some(i) => (i, false),
+            Some(i) => (i, Evicted::Nothing),
             None => {
-                let victim = self
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, e)| e.map(|e| (i, e)))
-                    .filter(|(_, e)| !matches!(e.state, State::Incomplete { .. }))
-                    .filter(|(_, e)| !(spare_used && e.used))
-                    .min_by_key(|(_, e)| e.confirmed)
-                    .map(|(i, _)| i)
-                    .ok_or(CacheFull)?;
-                (victim, true)
+                // Some entry always exists here: the cache has no free slot.
+                let Some(i) = self.victim(now, |_| true) else {
+                    return Evicted::Nothing;
+                };
+                let evicted = match self.entries[i] {
+                    Some(e) if matches!(e.state, State::Incomplete { .. }) => {
+                        Evicted::Unresolved(e.ip)
+                    }
+                    _ => Evicted::Resolved,
+                };
+                (i, evicted)
             }
         };
         self.entries[slot] = Some(Entry {
@@ -180,14 +222,41 @@ impl ArpCache {
             confirmed: now,
             used: false,
         });
-        Ok(evicted)
+        evicted
+    }
+
+    /// The entry to evict from a full cache, among those `allowed`: the
+    /// least valuable class first, and within a class the oldest
+    /// (least recently confirmed, or for an unresolved one, started):
+    /// 1. resolved entries past their lifetime nobody looked up (unused);
+    /// 2. entries made only because their host asked for us (nobody here
+    ///    talks to them);
+    /// 3. unresolved entries: nobody answered yet, and a flood of them
+    ///    (one per spoofed source we answer) only ever replaces its own;
+    /// 4. stale entries being re-confirmed (in use);
+    /// 5. reachable entries of neighbours we talk to (recently confirmed,
+    ///    so kept longest: a flood cannot keep evicting the neighbour a
+    ///    live connection uses).
+    fn victim(&self, now: Instant, allowed: impl Fn(&Entry) -> bool) -> Option<usize> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|e| (i, e)))
+            .filter(|(_, e)| allowed(e))
+            .min_by_key(|(_, e)| (e.class(now), e.confirmed))
+            .map(|(i, _)| i)
     }
 
     /// Records that `ip` is at `mac`. Existing entries are always updated
     /// (RFC 826's merge); a new entry is made only when `create` is set
     /// (a request addressed to us), so unsolicited replies create nothing.
-    /// Returns `Err(CacheFull)` only if `create` was asked and nothing could
-    /// be evicted.
+    /// A full cache makes room only from entries that are neither being
+    /// resolved nor a neighbour we talk to (unless it went unused past its
+    /// lifetime): another requester's entry or an unused one (see
+    /// [`ArpCache::victim`]). So a flood of requests from spoofed senders
+    /// can neither cancel a resolution in progress nor evict a neighbour a
+    /// connection uses; with no such entry it returns `Err(CacheFull)` and
+    /// the sender is not remembered (RFC 826 does not require it to be).
     pub fn update(
         &mut self,
         ip: Ipv4Addr,
@@ -216,20 +285,30 @@ impl ArpCache {
         if !create {
             return Ok(Update::Ignored);
         }
-        // A host that asked for us may take a free slot or that of a host
-        // that only asked too, never that of a neighbour we talk to: a
-        // flood of requests from forged senders cannot push those out.
-        let evicted = self.claim(ip, now, true)?;
-        if let Some(i) = self.find(ip) {
-            self.entries[i] = Some(Entry {
-                ip,
-                mac,
-                state: reachable,
-                confirmed: now,
-                used: false,
-            });
-        }
-        Ok(if evicted {
+        // A host that asked for us may take a free slot, or the slot of an
+        // entry nobody looks up: another requester's, or one past its
+        // lifetime; never a resolution in progress nor a neighbour we talk
+        // to, so a flood of requests from forged senders can neither cancel
+        // the one nor push out the other.
+        let slot = match self.entries.iter().position(|e| e.is_none()) {
+            Some(i) => (i, false),
+            None => {
+                let i = self
+                    .victim(now, |e| {
+                        matches!(e.class(now), Class::Unused | Class::Asked)
+                    })
+                    .ok_or(CacheFull)?;
+                (i, true)
+            }
+        };
+        self.entries[slot.0] = Some(Entry {
+            ip,
+            mac,
+            state: reachable,
+            confirmed: now,
+            used: false,
+        });
+        Ok(if slot.1 {
             Update::Replaced
         } else {
             Update::Created
@@ -337,7 +416,7 @@ mod tests {
         let mut c = ArpCache::new();
         let t0 = Instant::from_secs(10);
         assert_eq!(c.lookup(ip(1), t0), Lookup::Missing);
-        c.start(ip(1), t0).unwrap();
+        c.start(ip(1), t0);
         assert_eq!(c.lookup(ip(1), t0), Lookup::Pending);
         let mut sent = 0;
         let mut failed_at = None;
@@ -367,7 +446,7 @@ mod tests {
     fn reply_resolves_then_ages_to_stale_and_reconfirms_by_unicast() {
         let mut c = ArpCache::new();
         let t0 = Instant::from_secs(1);
-        c.start(ip(1), t0).unwrap();
+        c.start(ip(1), t0);
         assert_eq!(c.update(ip(1), mac(1), t0, false), Ok(Update::Resolved));
         assert_eq!(c.lookup(ip(1), t0), Lookup::Found(mac(1)));
         let later = t0 + REACHABLE;
@@ -425,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn full_cache_evicts_oldest_resolved_never_incomplete() {
+    fn full_cache_evicts_unused_then_oldest_unresolved_and_keeps_fresh() {
         let mut c = ArpCache::new();
         for n in 0..ARP_ENTRIES {
             c.update(
@@ -436,17 +515,69 @@ mod tests {
             )
             .unwrap();
         }
-        assert_eq!(c.start(ip(200), Instant::from_secs(100)), Ok(true));
+        // All past their lifetime and never looked up: the oldest goes.
+        assert_eq!(c.start(ip(200), Instant::from_secs(100)), Evicted::Resolved);
         assert_eq!(
             c.lookup(ip(1), Instant::from_secs(100)),
             Lookup::Missing,
             "oldest evicted"
         );
+
+        // Full of unresolved entries: the oldest of them makes room.
         let mut c = ArpCache::new();
         for n in 0..ARP_ENTRIES {
-            c.start(ip(n as u8 + 1), Instant::ZERO).unwrap();
+            c.start(ip(n as u8 + 1), Instant::from_millis(n as u64));
         }
-        assert_eq!(c.start(ip(250), Instant::ZERO), Err(CacheFull));
+        let t = Instant::from_secs(1);
+        assert_eq!(c.start(ip(250), t), Evicted::Unresolved(ip(1)));
+        assert_eq!(c.lookup(ip(250), t), Lookup::Pending);
+
+        // A fresh entry of a neighbour we talk to outlives every
+        // unresolved one.
+        let mut c = ArpCache::new();
+        c.start(ip(1), Instant::ZERO);
+        c.update(ip(1), mac(1), Instant::ZERO, false).unwrap();
+        for n in 1..ARP_ENTRIES {
+            c.start(ip(n as u8 + 1), Instant::from_millis(n as u64));
+        }
+        for n in 0..2 * ARP_ENTRIES {
+            let e = c.start(ip(100 + n as u8), t);
+            assert!(matches!(e, Evicted::Unresolved(_)), "{e:?}");
+        }
+        assert_eq!(c.lookup(ip(1), t), Lookup::Found(mac(1)));
+        // Only when nothing but fresh entries is left is one of them taken.
+        let mut c = ArpCache::new();
+        for n in 0..ARP_ENTRIES {
+            c.update(
+                ip(n as u8 + 1),
+                mac(1),
+                Instant::from_millis(n as u64),
+                true,
+            )
+            .unwrap();
+        }
+        assert_eq!(c.start(ip(250), t), Evicted::Resolved);
+        assert_eq!(c.lookup(ip(1), t), Lookup::Missing);
+    }
+
+    #[test]
+    fn request_senders_never_replace_fresh_or_unresolved_entries() {
+        let t = Instant::from_secs(1);
+        let mut c = ArpCache::new();
+        for n in 0..ARP_ENTRIES {
+            c.start(ip(n as u8 + 1), t);
+            if n % 2 == 1 {
+                // Resolved: a neighbour we talk to.
+                c.update(ip(n as u8 + 1), mac(1), t, false).unwrap();
+            }
+        }
+        assert_eq!(c.update(ip(250), mac(9), t, true), Err(CacheFull));
+        assert_eq!(c.lookup(ip(250), t), Lookup::Missing);
+        assert_eq!(c.occupancy(), (ARP_ENTRIES, ARP_ENTRIES.div_ceil(2)));
+        // Once the resolved ones are past their lifetime unused they may go.
+        let later = t + REACHABLE;
+        assert_eq!(c.update(ip(250), mac(9), later, true), Ok(Update::Replaced));
+        assert_eq!(c.occupancy().1, ARP_ENTRIES.div_ceil(2));
     }
 
     #[test]
@@ -454,7 +585,7 @@ mod tests {
         let mut c = ArpCache::new();
         let t = Instant::from_secs(1);
         // Neighbour 1 we resolved ourselves, neighbour 2 we sent to.
-        c.start(ip(1), t).unwrap();
+        c.start(ip(1), t);
         c.update(ip(1), mac(1), t, false).unwrap();
         c.update(ip(2), mac(2), t, true).unwrap();
         assert!(!c.knows(ip(2), mac(2)), "only asked for us");
@@ -470,11 +601,13 @@ mod tests {
             );
         }
         assert!(c.knows(ip(1), mac(1)) && c.knows(ip(2), mac(2)), "kept");
-        // Our own resolutions still evict the oldest entry of any kind.
-        for n in 0..ARP_ENTRIES {
-            c.start(ip(100 + n as u8), t + Duration::from_secs(2))
-                .unwrap();
+        // A flood of our own resolutions (answers to spoofed on-link
+        // sources) takes the requesters' entries, then replaces its own
+        // unresolved ones: the neighbours we talk to stay.
+        for n in 0..2 * ARP_ENTRIES {
+            c.start(ip(100 + n as u8), t + Duration::from_secs(2));
         }
-        assert!(!c.knows(ip(1), mac(1)));
+        assert!(c.knows(ip(1), mac(1)) && c.knows(ip(2), mac(2)), "kept");
+        assert_eq!(c.occupancy(), (ARP_ENTRIES, ARP_ENTRIES - 2));
     }
 }

@@ -163,6 +163,23 @@ impl TxPool {
         n
     }
 
+    /// Drops the oldest frame waiting for ARP; false if none waits.
+    pub fn drop_oldest_pending(&mut self) -> bool {
+        let base = self.next_seq;
+        let oldest = self
+            .meta
+            .iter_mut()
+            .filter(|m| matches!(m.state, State::AwaitArp(_)))
+            .max_by_key(|m| base.wrapping_sub(m.seq));
+        match oldest {
+            Some(m) => {
+                m.state = State::Free;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Drops every frame of `iface` (the interface went away).
     pub fn drop_iface(&mut self, iface: IfaceId) {
         for m in self.meta.iter_mut() {

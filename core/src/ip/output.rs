@@ -3,7 +3,7 @@
 
 use crate::addr::Ipv4Addr;
 use crate::config::FRAME_SIZE;
-use crate::iface::arp_cache::Lookup;
+use crate::iface::arp_cache::{Evicted, Lookup};
 use crate::iface::IfaceId;
 use crate::net::Net;
 use crate::time::Instant;
@@ -34,8 +34,8 @@ pub enum SendError {
     NoRoute,
     /// Not enough free frame slots right now: try again later.
     NoBuffer,
-    /// Too many frames already wait for ARP, or the ARP cache is full of
-    /// unresolved entries.
+    /// The datagram needs more frames than may ever wait for ARP
+    /// (`ARP_PENDING`).
     Unresolved,
     /// Larger than IPv4 allows, or than the path MTU with DF set.
     TooBig,
@@ -203,14 +203,12 @@ impl Net {
                 Lookup::Pending => (EthernetAddress::default(), Some(eg.via)),
                 Lookup::Missing => {
                     match f.arp.start(eg.via, now) {
-                        Ok(evicted) => {
-                            if evicted {
-                                self.stats.arp.evictions += 1;
-                            }
-                        }
-                        Err(_) => {
-                            self.stats.arp.drop_pending_full += 1;
-                            return Err(SendError::Unresolved);
+                        Evicted::Nothing => {}
+                        Evicted::Resolved => self.stats.arp.evictions += 1,
+                        Evicted::Unresolved(ip) => {
+                            self.stats.arp.evictions += 1;
+                            let n = self.tx.drop_pending(eg.iface, ip);
+                            self.stats.arp.drop_unresolved += n as u64;
                         }
                     }
                     (EthernetAddress::default(), Some(eg.via))
@@ -223,9 +221,22 @@ impl Net {
                 return Err(SendError::NoBuffer);
             }
         } else {
-            if await_arp.is_some() && !self.tx.pending_room(nfrags) {
-                self.stats.arp.drop_pending_full += 1;
-                return Err(SendError::Unresolved);
+            if await_arp.is_some() {
+                // RFC 1122 §2.3.2.2: keep "at least one (the latest)" packet
+                // per unresolved address. With every waiting slot taken the
+                // oldest waiting frame goes, so frames for addresses nobody
+                // answers (a flood from spoofed sources) cannot keep a new
+                // resolution from queueing its frame.
+                while nfrags <= crate::config::ARP_PENDING
+                    && !self.tx.pending_room(nfrags)
+                    && self.tx.drop_oldest_pending()
+                {
+                    self.stats.arp.drop_pending_full += 1;
+                }
+                if !self.tx.pending_room(nfrags) {
+                    self.stats.arp.drop_pending_full += 1;
+                    return Err(SendError::Unresolved);
+                }
             }
             if self.tx.free() < nfrags {
                 self.stats.ip.drop_no_buffer += 1;

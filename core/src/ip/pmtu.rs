@@ -1,5 +1,7 @@
 //! Path MTUs learned from ICMP "fragmentation needed" (RFC 1191), kept in
-//! `PMTU_ENTRIES` slots for ten minutes each (RFC 1191 §6.3).
+//! `PMTU_ENTRIES` slots for ten minutes each (RFC 1191 §6.3). A full table
+//! gives the new report the slot of the entry closest to expiry (the
+//! oldest); expired entries are freed at the next dispatch.
 
 use crate::addr::Ipv4Addr;
 use crate::config::{MIN_MTU, PMTU_ENTRIES};
@@ -40,6 +42,16 @@ impl PmtuCache {
     /// Entries in use, fresh or not.
     pub fn occupancy(&self) -> usize {
         self.entries.iter().flatten().count()
+    }
+
+    /// Frees the entries past their lifetime (the stack's dispatch calls
+    /// it), so that the table shows idle once every report has expired.
+    pub fn expire(&mut self, now: Instant) {
+        for e in self.entries.iter_mut() {
+            if e.is_some_and(|e| now >= e.expires) {
+                *e = None;
+            }
+        }
     }
 
     /// The learned MTU towards `dst`, if any and still fresh.
@@ -116,6 +128,9 @@ mod tests {
         assert_eq!(c.update(d, 1450, 1500, 1500, t), None, "never raised");
         assert_eq!(c.update(d, 20, 1500, 1500, t), Some(68), "floor of 68");
         assert_eq!(c.get(d, t + LIFETIME), None);
+        assert_eq!(c.occupancy(), 1);
+        c.expire(t + LIFETIME);
+        assert_eq!(c.occupancy(), 0);
     }
 
     #[test]
