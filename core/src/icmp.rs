@@ -191,7 +191,22 @@ impl Net {
             return;
         }
         let l4 = &quoted[hl..];
+        let sport = u16::from_be_bytes([l4[0], l4[1]]);
+        let dport = u16::from_be_bytes([l4[2], l4[3]]);
+        let local = crate::addr::SocketAddrV4::new(src, sport);
+        let remote = crate::addr::SocketAddrV4::new(dst, dport);
+        let seq = crate::wire::SeqNumber(u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]));
         if reason == DstUnreachable::FragRequired {
+            // About TCP, the quote must be of a segment a connection has
+            // in flight (RFC 5927 §4.1, as Linux checks in tcp_v4_err):
+            // otherwise anybody who guesses a four-tuple could shrink the
+            // path's MTU to 68 bytes for ten minutes.
+            if ip.protocol() == IpProtocol::Tcp
+                && !crate::tcp::input::icmp_quote_is_ours(tcp, local, remote, seq)
+            {
+                self.stats.icmp.drop_unsupported += 1;
+                return;
+            }
             let link = self
                 .route(dst, Some(src), None, now)
                 .map(|e| self.iface(e.iface).map_or(e.mtu, |f| f.mtu))
@@ -205,16 +220,9 @@ impl Net {
             }
             return;
         }
-        let sport = u16::from_be_bytes([l4[0], l4[1]]);
-        let dport = u16::from_be_bytes([l4[2], l4[3]]);
         match ip.protocol() {
             IpProtocol::Udp => udp.icmp_error(src, sport, dst, dport, reason),
-            IpProtocol::Tcp => {
-                let seq = crate::wire::SeqNumber(u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]));
-                let local = crate::addr::SocketAddrV4::new(src, sport);
-                let remote = crate::addr::SocketAddrV4::new(dst, dport);
-                crate::tcp::input::icmp_error(tcp, local, remote, seq, reason);
-            }
+            IpProtocol::Tcp => crate::tcp::input::icmp_error(tcp, local, remote, seq, reason),
             _ => {}
         }
     }

@@ -67,3 +67,43 @@ fn port_unreachable_on_an_open_connection_is_soft() {
     h.run();
     assert_eq!(h.stack.tcp_state(c), Some(TcpState::Established));
 }
+
+/// RFC 5927 §4.1 for "fragmentation needed" too: the quote must be of a
+/// segment in flight (SND.UNA <= seq < SND.NXT), or anyone who guesses the
+/// four-tuple could shrink the path MTU (to 68 bytes, for ten minutes).
+/// A genuine one, quoting the segment we sent, lowers it.
+#[test]
+fn frag_needed_counts_only_for_a_segment_in_flight() {
+    let mut h = Harness::new(1);
+    let (c, syn) = h.connect();
+    // Complete the handshake, then send data that stays unacknowledged.
+    let mut syn_ack = Seg::to_us(
+        wolfip_core::wire::TcpControl::Syn,
+        9000,
+        Some(syn.seq.0.wrapping_add(1)),
+    )
+    .with_ports(PEER_PORT, PORT);
+    syn_ack.mss = Some(1460);
+    h.send(&syn_ack);
+    h.take();
+    h.stack.tcp_send(c, &[7u8; 1000]).unwrap();
+    h.run();
+    let data = h.take_one();
+    assert_eq!(data.payload.len(), 1000);
+    let mut forged = data.clone();
+    forged.seq = SeqNumber(data.seq.0.wrapping_add(500_000));
+    h.stack.receive(
+        h.now,
+        h.iface,
+        &icmp_unreachable(&forged, DstUnreachable::FragRequired, 576),
+    );
+    h.run();
+    assert_eq!(h.stack.path_mtu(PEER, h.now), None, "forged quote ignored");
+    h.stack.receive(
+        h.now,
+        h.iface,
+        &icmp_unreachable(&data, DstUnreachable::FragRequired, 576),
+    );
+    h.run();
+    assert_eq!(h.stack.path_mtu(PEER, h.now), Some(576), "genuine quote");
+}

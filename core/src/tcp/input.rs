@@ -448,6 +448,26 @@ fn synchronized(
     recv::process(net, s, now, seg)
 }
 
+/// Whether `seq`, quoted by an ICMP error about a segment from `local` to
+/// `remote`, is one a connection of ours has sent and not yet seen
+/// acknowledged (RFC 5927 §4.1: SND.UNA <= seq < SND.NXT). Without this
+/// an off-path attacker who knows only the four-tuple could forge the
+/// error.
+pub(crate) fn icmp_quote_is_ours(
+    tcp: &TcpSockets,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    seq: SeqNumber,
+) -> bool {
+    let Some(Owner::Socket(i)) = tcp.demux.get(&Key { local, remote }) else {
+        return false;
+    };
+    tcp.sockets[usize::from(i)]
+        .tcb
+        .as_ref()
+        .is_some_and(|t| !seq.lt(t.snd_una) && seq.lt(t.snd_max))
+}
+
 /// An ICMP destination-unreachable about a segment we sent from `local` to
 /// `remote` (RFC 1122 §4.2.3.9). Port and protocol unreachable while our
 /// SYN is out are hard errors: the connection is refused, as Linux reports
@@ -461,6 +481,9 @@ pub(crate) fn icmp_error(
     reason: crate::wire::DstUnreachable,
 ) {
     use crate::wire::DstUnreachable as U;
+    if !icmp_quote_is_ours(tcp, local, remote, seq) {
+        return;
+    }
     let Some(Owner::Socket(i)) = tcp.demux.get(&Key { local, remote }) else {
         return;
     };
@@ -468,9 +491,6 @@ pub(crate) fn icmp_error(
     let Some(t) = tcp.sockets[i].tcb.as_ref() else {
         return;
     };
-    if seq.lt(t.snd_una) || seq.ge(t.snd_max) {
-        return;
-    }
     if t.state == TcpState::SynSent && matches!(reason, U::PortUnreachable | U::ProtoUnreachable) {
         tcp.sockets[i].error = Some(TcpError::Refused);
         enter_closed(tcp, i);
