@@ -78,7 +78,8 @@ fn blind_injection() {
             off = echo_chunk(&mut s, seed, off, 64 * 1024);
         }
         drop(s);
-        echo_round_trip(MSG).unwrap_or_else(|e| panic!("new connection: {e}"));
+        echo_round_trip(MSG, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("new connection: {e}"));
         std::thread::sleep(Duration::from_millis(300));
         let stopped = echo.stop();
         println!("{}", stopped.stdout);

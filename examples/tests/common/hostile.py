@@ -7,6 +7,8 @@
 #   hostile.py synflood IFACE LINUX_MAC STACK_MAC COUNT RATE
 #   hostile.py inject   IFACE LINUX_MAC STACK_MAC PORT COUNT
 #   hostile.py crafted  IFACE LINUX_MAC STACK_MAC
+#   hostile.py land     IFACE LINUX_MAC STACK_MAC
+#   hostile.py arp_spoof IFACE LINUX_MAC STACK_MAC BOGUS_MAC
 #
 # Every address is one of the documentation ranges: the stack is 192.0.2.2,
 # Linux 192.0.2.1, spoofed sources come from 198.51.100.0/24 and
@@ -239,11 +241,6 @@ def crafted(iface, linux_mac, stack_mac):
         sendp(pkts, iface=iface, verbose=0)
         counts[name] = counts.get(name, 0) + len(pkts)
 
-    # LAND: source and destination both the stack's address and port.
-    send("land", [eth / IP(src=STACK_IP, dst=STACK_IP) /
-                  TCP(sport=ECHO_PORT, dport=ECHO_PORT, flags="S", seq=rng.getrandbits(32))
-                  for _ in range(20)])
-
     # A ping in tiny (8-byte) fragments: legitimate, the stack may answer.
     big = IP(src=LINUX_IP, dst=STACK_IP, id=0x7001) / ICMP(id=0x7001, seq=1) / Raw(b"t" * 200)
     send("tiny_fragments", [eth / f for f in fragment(big, fragsize=8)])
@@ -336,6 +333,17 @@ def crafted(iface, linux_mac, stack_mac):
     print("crafted %s" % " ".join("%s=%d" % kv for kv in sorted(counts.items())), flush=True)
 
 
+def land(iface, linux_mac, stack_mac):
+    """LAND: SYNs whose source and destination are both the stack's address
+    and echo port."""
+    from scapy.all import IP, TCP, Ether, sendp
+    rng = random.Random(0x1A4D)
+    sendp([Ether(src=linux_mac, dst=stack_mac) / IP(src=STACK_IP, dst=STACK_IP) /
+           TCP(sport=ECHO_PORT, dport=ECHO_PORT, flags="S", seq=rng.getrandbits(32))
+           for _ in range(20)], iface=iface, verbose=0)
+    print("land sent=20", flush=True)
+
+
 def arp_spoof(iface, linux_mac, stack_mac, bogus_mac):
     """Unsolicited ARP replies claiming Linux's address for `bogus_mac`
     (ARP poisoning), then, a second later, a correct one from Linux."""
@@ -358,6 +366,8 @@ def main():
         inject(args[0], args[1], args[2], int(args[3]), int(args[4]))
     elif cmd == "crafted":
         crafted(args[0], args[1], args[2])
+    elif cmd == "land":
+        land(args[0], args[1], args[2])
     elif cmd == "arp_spoof":
         arp_spoof(args[0], args[1], args[2], args[3])
     else:

@@ -314,12 +314,13 @@ impl BackgroundBulk {
     }
 }
 
-/// One short echo round trip on a new connection (at most 10 s a step).
-pub fn echo_round_trip(msg: &[u8]) -> Result<(), String> {
-    let mut s = TcpStream::connect_timeout(&echo_addr(), Duration::from_secs(10))
-        .map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+/// One short echo round trip on a new connection (at most `limit` a step:
+/// connect, write, read).
+pub fn echo_round_trip(msg: &[u8], limit: Duration) -> Result<(), String> {
+    let mut s =
+        TcpStream::connect_timeout(&echo_addr(), limit).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(limit)).unwrap();
+    s.set_write_timeout(Some(limit)).unwrap();
     s.write_all(msg).map_err(|e| format!("write: {e}"))?;
     let mut back = vec![0u8; msg.len()];
     s.read_exact(&mut back).map_err(|e| format!("read: {e}"))?;
