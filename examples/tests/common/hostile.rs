@@ -302,8 +302,12 @@ impl BackgroundBulk {
             );
             thread::sleep(Duration::from_millis(50));
         }
-        let (sent, sent_hash) = join(self.writer).unwrap_or_else(|e| panic!("bulk writer: {e}"));
-        let (got, received_hash) = join(self.reader).unwrap_or_else(|e| panic!("bulk reader: {e}"));
+        // The reader's error first: when it gives up it resets the
+        // connection, which the writer then reports.
+        let read = join(self.reader);
+        let written = join(self.writer);
+        let (got, received_hash) = read.unwrap_or_else(|e| panic!("bulk reader: {e}"));
+        let (sent, sent_hash) = written.unwrap_or_else(|e| panic!("bulk writer: {e}"));
         assert_eq!(got, sent, "bulk echo: {got} of {sent} bytes came back");
         BulkResult {
             bytes: sent,
