@@ -23,7 +23,10 @@ const SPOOFED: u32 = 100_000;
 /// build, so that the flood reaches the stack rather than the TAP's queue.
 const RATE: u32 = 20_000;
 const LEGITIMATE: u32 = 200;
-const THREADS: u32 = 10;
+/// 40 client threads of 5 connections each, one a second per thread: the
+/// 200 are spread over the flood's 5 s, and a run where they fail still
+/// ends within about 5 × (5 s + 1 s).
+const THREADS: u32 = 40;
 // Each legitimate connection has 5 s for its handshake (Linux sends its
 // SYN three times: at 0, 1 and 3 s) and 5 s for each of its write and read.
 
@@ -42,7 +45,10 @@ fn syn_flood() {
         let idle = echo.occupancy();
         let linux_mac = tap_mac();
         let (count, rate) = (SPOOFED.to_string(), RATE.to_string());
-        let flood = Script::spawn(&["synflood", TAP, &linux_mac, STACK_MAC, &count, &rate]);
+        let mut flood = Script::spawn(&["synflood", TAP, &linux_mac, STACK_MAC, &count, &rate]);
+        // The frames are built first (a few seconds): the clients start
+        // with the flood.
+        flood.expect_line("flooding", Duration::from_secs(60));
         // The legitimate clients, spread over the flood's duration.
         let ok = Arc::new(AtomicU32::new(0));
         let per_thread = LEGITIMATE / THREADS;
@@ -74,9 +80,8 @@ fn syn_flood() {
         ));
         let during = echo.occupancy();
         let summary_line = {
-            let mut f = flood;
-            let l = f.expect_line("synflood", Duration::from_secs(60));
-            f.finish(Duration::from_secs(10));
+            let l = flood.expect_line("synflood", Duration::from_secs(60));
+            flood.finish(Duration::from_secs(10));
             l
         };
         println!("syn_flood: {summary_line}");

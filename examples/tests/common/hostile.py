@@ -122,6 +122,7 @@ def synflood(iface, linux_mac, stack_mac, count, rate):
                   rng.getrandbits(32), 0, SYN, options=mss)
         frames.append(ether(dst_mac, src_mac, 0x0800,
                             ipv4(src, STACK_IP, 6, seg, ident=rng.getrandbits(16))))
+    print("flooding", flush=True)
     sent, secs = send_all(s, frames, rate)
     print("synflood sent=%d secs=%.2f" % (sent, secs), flush=True)
 
