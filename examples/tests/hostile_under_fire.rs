@@ -165,6 +165,40 @@ fn under_fire() {
         // Our frames: nothing malformed, no bad checksum.
         let t = Instant::now();
         assert_no_corruption(&echo.pcap);
+        // What the stack answered of the crafted packets (one tshark pass;
+        // the sizes tell them from hping3's, which carry 64 bytes).
+        let answers = fields(
+            &echo.pcap,
+            &format!(
+                "eth.src == {STACK_MAC} && ((icmp.type == 0 && icmp.ident == 0x7001 && ip.len == 228) \
+                 || (icmp.type == 0 && icmp.ident == 0x7300 && ip.len == 28) \
+                 || (icmp.type == 0 && icmp.ident >= 0x7100 && icmp.ident < 0x7110 && ip.len == 92) \
+                 || (tcp.flags.syn == 1 && tcp.ack_raw == 1 && tcp.dstport >= 40000 && tcp.dstport < 40100) \
+                 || (udp.srcport == {ECHO_PORT} && udp.length == 20 && udp.dstport >= 40000 && udp.dstport < 40100))"
+            ),
+            &["icmp.ident", "tcp.dstport", "udp.dstport"],
+        );
+        let count = |f: &dyn Fn(&Vec<String>) -> bool| answers.iter().filter(|a| f(a)).count();
+        let tiny = count(&|a| a[0] == "0x7001" || a[0] == "28673");
+        let bad_ip = count(&|a| a[0] == "0x7300" || a[0] == "29440");
+        let overlapping = count(&|a| a[0].starts_with("0x710") || a[0].starts_with("2908"));
+        let bad_tcp = count(&|a| !a[1].is_empty());
+        let bad_udp = count(&|a| !a[2].is_empty());
+        println!(
+            "under_fire: answers to crafted packets: ping in 8-byte fragments {tiny}, \
+             overlapping-fragment pings {overlapping} of 16, bad IP checksum {bad_ip}, \
+             bad TCP checksum {bad_tcp}, bad UDP checksum {bad_udp}"
+        );
+        assert_eq!(
+            tiny, 1,
+            "the ping in 8-byte fragments was not answered once: {answers:?}"
+        );
+        assert_eq!(
+            (bad_ip, bad_tcp, bad_udp),
+            (0, 0, 0),
+            "the stack answered packets with bad checksums: {answers:?}"
+        );
+
         // ARP poisoning: did the stack send to the made-up MAC?
         let poisoned = tshark_count(
             &echo.pcap,
