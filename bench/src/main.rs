@@ -57,7 +57,10 @@
 //!     one listening socket per slot, re-listening after each
 //!     connection).
 //!
-//! `--scenario bulk` (the default) runs the first two.
+//! `--scenario bulk` (the default) runs the first two; `--scenario
+//! bulk-sim` the first alone. `--impl wolfip` (or `smoltcp`) runs only one
+//! stack in these, to profile it alone, e.g. counting instructions with
+//! `valgrind --tool=callgrind` (docs/performance.md).
 //!
 //! Output: one JSON object per measurement and line,
 //! `{"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...}`
@@ -95,6 +98,9 @@ pub(crate) struct Opts {
     quick: bool,
     json: bool,
     scenario: Group,
+    /// `--impl`: only this implementation in the bulk group (for
+    /// profiling one stack at a time).
+    only: Option<&'static str>,
 }
 
 /// Which scenarios a run does: each group needs its own build of
@@ -103,6 +109,8 @@ pub(crate) struct Opts {
 enum Group {
     /// Scenarios 1 and 2 (256 KiB buffers).
     Bulk,
+    /// Scenario 1 alone (the same build as `Bulk`).
+    BulkSim,
     /// Scenario 6 (the reference memory configuration).
     Memory,
     /// Scenario 7 (1,100 sockets of 4 KiB).
@@ -112,13 +120,16 @@ enum Group {
 }
 
 fn usage() -> &'static str {
-    "usage: wolfip-bench [--scenario bulk|memory|scaling|tap] [--quick] [--json]\n\
+    "usage: wolfip-bench [--scenario bulk|bulk-sim|memory|scaling|tap] [--impl wolfip|smoltcp]\n\
+     \x20                   [--quick] [--json]\n\
      \n\
      --scenario  bulk: bulk-sim and lossy-lfn (the default); memory: RAM and\n\
      \x20           heap allocations; scaling: 1 vs 64 connections, 1 vs 1,024\n\
      \x20           sockets; tap: bulk, round trips and accepts against\n\
      \x20           Linux over a TAP device (root). Each needs its own\n\
-     \x20           build (see the launcher)\n\
+     \x20           build (see the launcher); bulk-sim: scenario 1 alone\n\
+     --impl      only this stack in the bulk group (to profile one alone,\n\
+     \x20           e.g. under valgrind --tool=callgrind)\n\
      --quick     short runs (well under two minutes in all)\n\
      --json      accepted, no effect: the output is always one JSON object\n\
      \x20           per measurement and line (the launcher makes the table)"
@@ -129,6 +140,7 @@ fn parse_args() -> Result<Opts, String> {
         quick: false,
         json: false,
         scenario: Group::Bulk,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -136,12 +148,20 @@ fn parse_args() -> Result<Opts, String> {
             "--scenario" => {
                 o.scenario = match args.next().as_deref() {
                     Some("bulk") => Group::Bulk,
+                    Some("bulk-sim") => Group::BulkSim,
                     Some("memory") => Group::Memory,
                     Some("scaling") => Group::Scaling,
                     Some("tap") => Group::Tap,
                     other => {
                         return Err(format!("unknown scenario {other:?}\n{}", usage()));
                     }
+                }
+            }
+            "--impl" => {
+                o.only = match args.next().as_deref() {
+                    Some("wolfip") => Some("wolfip"),
+                    Some("smoltcp") => Some("smoltcp"),
+                    other => return Err(format!("unknown implementation {other:?}\n{}", usage())),
                 }
             }
             "--quick" => o.quick = true,
@@ -218,14 +238,21 @@ fn bulk_sim(o: &Opts, out: &mut Vec<Measurement>) {
     // Wall-clock figures wander from run to run: three runs each,
     // alternating, and the median.
     let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let chosen = |imp: Impl| o.only.is_none_or(|name| name == imp.name());
     for _ in 0..3 {
         for (i, imp) in [Impl::Wolfip, Impl::Smoltcp].into_iter().enumerate() {
+            if !chosen(imp) {
+                continue;
+            }
             let r = transfer(imp, cfg, 1, 64 * KIB, Stop::Bytes(total));
             progress(SCENARIO, imp, &r);
             runs[i].push(r.wall_mbps());
         }
     }
     for (i, imp) in [Impl::Wolfip, Impl::Smoltcp].into_iter().enumerate() {
+        if !chosen(imp) {
+            continue;
+        }
         runs[i].sort_by(f64::total_cmp);
         out.push(Measurement {
             scenario: SCENARIO,
@@ -254,6 +281,9 @@ fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
     };
     let secs = if o.quick { 10 } else { 60 };
     for imp in [Impl::Wolfip, Impl::Smoltcp] {
+        if o.only.is_some_and(|name| name != imp.name()) {
+            continue;
+        }
         let r = transfer(
             imp,
             cfg,
@@ -272,6 +302,9 @@ fn lossy_lfn(o: &Opts, out: &mut Vec<Measurement>) {
     }
     // The kernel's TCP over the same link model, bridged in real time
     // between two namespaces (root only; see linux_lfn.rs).
+    if o.only.is_some() {
+        return;
+    }
     match linux_lfn::linux_over_sim(cfg, 2, secs, 256 * KIB) {
         Ok(value) => out.push(Measurement {
             scenario: SCENARIO,
@@ -289,7 +322,7 @@ fn check_build(group: Group) -> Result<(), String> {
     match group {
         Group::Memory => return memory::check_build(),
         Group::Scaling => return scaling::check_build(),
-        Group::Bulk | Group::Tap => {}
+        Group::Bulk | Group::BulkSim | Group::Tap => {}
     }
     use wolfip_core::config::{TCP_RX_BUFFER, TCP_SOCKETS, TCP_TX_BUFFER};
     // The tap group's accept scenario wants a listener and room for the
@@ -331,6 +364,7 @@ fn main() -> ExitCode {
                     bulk_sim(&opts, &mut out);
                     lossy_lfn(&opts, &mut out);
                 }
+                Group::BulkSim => bulk_sim(&opts, &mut out),
                 Group::Memory => memory::memory(&opts, &mut out),
                 Group::Scaling => scaling::scaling(&opts, &mut out),
                 Group::Tap => {

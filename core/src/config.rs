@@ -139,6 +139,35 @@ knob!(
     ICMP_ERRORS_PER_SEC, "WOLFIP_ICMP_ERRORS_PER_SEC", 10
 );
 knob!(
+    /// RSTs the stack may send in a burst in answer to segments that belong
+    /// to no connection (closed ports, stray ACKs to a listener or a
+    /// handshake, bad ACKs in SYN-SENT or SYN-RECEIVED).
+    TCP_RST_BURST, "WOLFIP_TCP_RST_BURST", 50
+);
+knob!(
+    /// Such RSTs per second once the burst is spent. FreeBSD limits them
+    /// with `net.inet.icmp.icmplim` (200 a second); Linux does not limit
+    /// them.
+    TCP_RST_PER_SEC, "WOLFIP_TCP_RST_PER_SEC", 200
+);
+knob!(
+    /// Challenge ACKs (RFC 5961 §7) per second across all connections, on
+    /// top of the limit of 10 per connection. Each second's quota is drawn
+    /// at random between half and one and a half times this value (Linux's
+    /// fix for CVE-2016-5696). Linux: `net.ipv4.tcp_challenge_ack_limit`.
+    TCP_CHALLENGE_ACKS_PER_SEC, "WOLFIP_TCP_CHALLENGE_ACKS_PER_SEC", 100
+);
+knob!(
+    /// ARP replies the stack may send in a burst to requesters it does not
+    /// already know. A request from an address whose entry in the ARP cache
+    /// is resolved to the same hardware address is always answered.
+    ARP_REPLY_BURST, "WOLFIP_ARP_REPLY_BURST", 20
+);
+knob!(
+    /// ARP replies per second to unknown requesters once the burst is spent.
+    ARP_REPLIES_PER_SEC, "WOLFIP_ARP_REPLIES_PER_SEC", 20
+);
+knob!(
     /// UDP sockets. Zephyr: part of `NET_MAX_CONTEXTS`.
     UDP_SOCKETS, "WOLFIP_UDP_SOCKETS", 8
 );
@@ -190,6 +219,14 @@ knob!(
     /// Half-open connections (SYN received, SYN-ACK sent) all listeners
     /// together may hold: the SYN queue of the listen backlog.
     TCP_SYN_BACKLOG, "WOLFIP_TCP_SYN_BACKLOG", 16
+);
+knob!(
+    /// SYN cookies (RFC 4987 §3.6): 1 answers a SYN that finds the SYN
+    /// queue (or its listener's share of the backlog) full with a cookie
+    /// SYN-ACK that keeps no state, as Linux's `tcp_syncookies=1`; 0 drops
+    /// such SYNs. The default of a stack; `Stack::set_tcp_syn_cookies`
+    /// changes it at run time.
+    TCP_SYN_COOKIES, "WOLFIP_TCP_SYN_COOKIES", 1
 );
 knob!(
     /// Milliseconds a connection stays in TIME-WAIT; 0 disables it. Zephyr:
@@ -325,8 +362,24 @@ const _: () = assert!(
     "WOLFIP_IP_TTL must be 1..=255"
 );
 const _: () = assert!(
-    ICMP_ERROR_BURST >= 1,
-    "WOLFIP_ICMP_ERROR_BURST must be at least 1"
+    ICMP_ERROR_BURST >= 1 && ICMP_ERROR_BURST <= 1_000_000,
+    "WOLFIP_ICMP_ERROR_BURST must be 1..=1000000"
+);
+const _: () = assert!(
+    ICMP_ERRORS_PER_SEC <= 1_000_000,
+    "WOLFIP_ICMP_ERRORS_PER_SEC must be at most 1000000"
+);
+const _: () = assert!(
+    TCP_RST_BURST >= 1 && TCP_RST_BURST <= 1_000_000 && TCP_RST_PER_SEC <= 1_000_000,
+    "WOLFIP_TCP_RST_BURST must be 1..=1000000 and WOLFIP_TCP_RST_PER_SEC at most 1000000"
+);
+const _: () = assert!(
+    TCP_CHALLENGE_ACKS_PER_SEC >= 1 && TCP_CHALLENGE_ACKS_PER_SEC <= 1_000_000,
+    "WOLFIP_TCP_CHALLENGE_ACKS_PER_SEC must be 1..=1000000"
+);
+const _: () = assert!(
+    ARP_REPLY_BURST >= 1 && ARP_REPLY_BURST <= 1_000_000 && ARP_REPLIES_PER_SEC <= 1_000_000,
+    "WOLFIP_ARP_REPLY_BURST must be 1..=1000000 and WOLFIP_ARP_REPLIES_PER_SEC at most 1000000"
 );
 
 const _: () = assert!(
@@ -352,6 +405,10 @@ const _: () = assert!(
 const _: () = assert!(
     TCP_SYN_BACKLOG <= 4096,
     "WOLFIP_TCP_SYN_BACKLOG must be at most 4096"
+);
+const _: () = assert!(
+    TCP_SYN_COOKIES <= 1,
+    "WOLFIP_TCP_SYN_COOKIES must be 0 or 1"
 );
 const _: () = assert!(
     TCP_RTO_MIN_MS >= 1
@@ -425,7 +482,7 @@ pub fn report() -> ConfigReport {
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wolfip configuration")?;
-        let knobs: [(&str, usize); 46] = [
+        let knobs: [(&str, usize); 52] = [
             ("INTERFACES", INTERFACES),
             ("FRAME_SIZE", FRAME_SIZE),
             ("TX_FRAMES", TX_FRAMES),
@@ -444,6 +501,11 @@ impl fmt::Display for ConfigReport {
             ("IP_TTL", IP_TTL),
             ("ICMP_ERROR_BURST", ICMP_ERROR_BURST),
             ("ICMP_ERRORS_PER_SEC", ICMP_ERRORS_PER_SEC),
+            ("TCP_RST_BURST", TCP_RST_BURST),
+            ("TCP_RST_PER_SEC", TCP_RST_PER_SEC),
+            ("TCP_CHALLENGE_ACKS_PER_SEC", TCP_CHALLENGE_ACKS_PER_SEC),
+            ("ARP_REPLY_BURST", ARP_REPLY_BURST),
+            ("ARP_REPLIES_PER_SEC", ARP_REPLIES_PER_SEC),
             ("UDP_SOCKETS", UDP_SOCKETS),
             ("UDP_RX_BUFFER", UDP_RX_BUFFER),
             ("UDP_RX_DATAGRAMS", UDP_RX_DATAGRAMS),
@@ -455,6 +517,7 @@ impl fmt::Display for ConfigReport {
             ("TCP_OOO_RANGES", TCP_OOO_RANGES),
             ("TCP_SACK_RANGES", TCP_SACK_RANGES),
             ("TCP_SYN_BACKLOG", TCP_SYN_BACKLOG),
+            ("TCP_SYN_COOKIES", TCP_SYN_COOKIES),
             ("TCP_TIME_WAIT_MS", TCP_TIME_WAIT_MS),
             ("TCP_RTO_INITIAL_MS", TCP_RTO_INITIAL_MS),
             ("TCP_RTO_MIN_MS", TCP_RTO_MIN_MS),

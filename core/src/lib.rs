@@ -40,6 +40,7 @@ mod net;
 pub mod occupancy;
 pub mod phy;
 pub mod rand;
+mod rate_limit;
 pub mod stack;
 pub mod stats;
 pub mod storage;

@@ -4,12 +4,16 @@
 //! handler can borrow a reassembled datagram and still send through `Net`.
 
 use crate::addr::{Ipv4Addr, Ipv4Cidr};
-use crate::config::{FRAME_SIZE, INTERFACES, LOOPBACK_FRAMES};
+use crate::config::{
+    ARP_REPLIES_PER_SEC, ARP_REPLY_BURST, FRAME_SIZE, ICMP_ERRORS_PER_SEC, ICMP_ERROR_BURST,
+    INTERFACES, LOOPBACK_FRAMES, TCP_CHALLENGE_ACKS_PER_SEC, TCP_RST_BURST, TCP_RST_PER_SEC,
+};
 use crate::iface::route::RouteTable;
 use crate::iface::tx_pool::TxPool;
 use crate::iface::{Iface, IfaceId};
 use crate::ip::pmtu::PmtuCache;
 use crate::rand::Random;
+use crate::rate_limit::{RandomQuota, RateLimit};
 use crate::stats::Stats;
 use crate::storage::PacketRing;
 use crate::time::{Duration, Instant};
@@ -17,40 +21,6 @@ use crate::time::{Duration, Instant};
 /// Loopback frames: Ethernet frames with zero addresses, stored whole.
 pub(crate) type LoopbackRing =
     PacketRing<(), LOOPBACK_FRAMES, { (LOOPBACK_FRAMES + 1) * FRAME_SIZE }>;
-
-/// Token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RateLimit {
-    /// Tokens in millionths, so that a refill of `ICMP_ERRORS_PER_SEC`
-    /// tokens per second is exact for any elapsed number of microseconds.
-    micro_tokens: u64,
-    last: Instant,
-}
-
-impl RateLimit {
-    const BURST: u64 = crate::config::ICMP_ERROR_BURST as u64 * 1_000_000;
-
-    pub const fn new() -> Self {
-        RateLimit {
-            micro_tokens: Self::BURST,
-            last: Instant::ZERO,
-        }
-    }
-
-    /// Takes one token if there is one.
-    pub fn take(&mut self, now: Instant) -> bool {
-        let elapsed_us = (now - self.last).total_micros();
-        let refill = elapsed_us.saturating_mul(crate::config::ICMP_ERRORS_PER_SEC as u64);
-        self.micro_tokens = self.micro_tokens.saturating_add(refill).min(Self::BURST);
-        self.last = self.last.max(now);
-        if self.micro_tokens >= 1_000_000 {
-            self.micro_tokens -= 1_000_000;
-            true
-        } else {
-            false
-        }
-    }
-}
 
 /// Shared protocol state.
 pub(crate) struct Net {
@@ -62,7 +32,14 @@ pub(crate) struct Net {
     pub stats: Stats,
     pub rng: Random,
     pub ip_ident: u16,
+    /// ICMP errors we send (RFC 1812 §4.3.2.8).
     pub icmp_limit: RateLimit,
+    /// RSTs in answer to segments for no connection.
+    pub rst_limit: RateLimit,
+    /// Challenge ACKs across all connections (RFC 5961 §7).
+    pub challenge_limit: RandomQuota,
+    /// ARP replies to requesters we do not know.
+    pub arp_limit: RateLimit,
     /// Bit `n` is set when the driver of interface `n` refused a frame;
     /// the stack then asks to run again soon rather than at once.
     pub tx_blocked: u64,
@@ -92,7 +69,10 @@ impl Net {
             stats: Stats::default(),
             rng,
             ip_ident,
-            icmp_limit: RateLimit::new(),
+            icmp_limit: RateLimit::new(ICMP_ERRORS_PER_SEC, ICMP_ERROR_BURST),
+            rst_limit: RateLimit::new(TCP_RST_PER_SEC, TCP_RST_BURST),
+            challenge_limit: RandomQuota::new(TCP_CHALLENGE_ACKS_PER_SEC),
+            arp_limit: RateLimit::new(ARP_REPLIES_PER_SEC, ARP_REPLY_BURST),
             tx_blocked: 0,
             tx_wanted: 0,
             clock: Instant::ZERO,
@@ -165,10 +145,17 @@ impl Net {
     /// datagram containing an IP source address that is invalid"): a
     /// broadcast, multicast or class E address, a loopback address on a
     /// wire, or the directed broadcast `{<net>, -1}` of one of our subnets.
+    /// One of our own addresses arriving on a wire is dropped too: nobody
+    /// else may use it, and answering it would talk to ourselves (the LAND
+    /// attack; RFC 1812 §5.3.7 has routers drop such "martians", and Linux
+    /// does the same for hosts). Traffic to ourselves uses the loopback
+    /// interface.
     pub fn is_invalid_source(&self, iface: IfaceId, src: Ipv4Addr) -> bool {
         crate::addr::is_martian_source(src)
             || (!iface.is_loopback() && src.is_loopback())
-            || self.subnets().any(|(_, c)| c.broadcast() == Some(src))
+            || self.subnets().any(|(_, c)| {
+                c.broadcast() == Some(src) || (!iface.is_loopback() && c.address() == src)
+            })
     }
 
     /// A fresh IP identification value (RFC 791 §3.2; RFC 6864 §4.1 only

@@ -43,6 +43,9 @@ pub struct ArpStats {
     pub drop_pending_full: u64,
     /// Entries evicted to make room.
     pub evictions: u64,
+    /// Requests for our address left unanswered (and their sender not
+    /// learned) because the reply limit for unknown requesters was spent.
+    pub replies_rate_limited: u64,
 }
 
 /// IPv4 counters.
@@ -146,14 +149,33 @@ pub struct TcpStats {
     pub active_opens: u64,
     /// Connections accepted from a listener.
     pub passive_opens: u64,
-    /// SYNs dropped because the SYN queue or the backlog was full.
+    /// SYNs dropped because the SYN queue or the backlog was full (and
+    /// SYN cookies were off, or the accept queue itself was full), and
+    /// handshake ACKs dropped for want of a socket or accept-queue room.
     pub drop_syn_backlog: u64,
+    /// SYN-ACKs sent with a SYN cookie instead of a queued request
+    /// (RFC 4987 §3.6).
+    pub syn_cookies_sent: u64,
+    /// Connections made from the ACK of a SYN cookie.
+    pub syn_cookies_accepted: u64,
+    /// ACKs for a listener checked as SYN cookies and found invalid
+    /// (answered with RST).
+    pub syn_cookies_rejected: u64,
     /// Resets sent.
     pub resets_tx: u64,
     /// Resets received that closed a connection.
     pub resets_rx: u64,
     /// Challenge ACKs sent (RFC 5961).
     pub challenge_acks: u64,
+    /// Challenge ACKs not sent because the per-connection or the
+    /// system-wide limit was spent (RFC 5961 §7).
+    pub challenge_rate_limited: u64,
+    /// RSTs not sent, in answer to segments for no connection, because the
+    /// RST limit was spent.
+    pub rst_rate_limited: u64,
+    /// SYN-ACKs not resent in answer to a duplicate SYN because one went
+    /// out less than 500 ms before.
+    pub synack_rate_limited: u64,
     /// Segments retransmitted (timeouts and fast retransmits).
     pub retransmits: u64,
     /// Retransmission timeouts.
@@ -262,9 +284,9 @@ impl fmt::Display for Stats {
         let a = &self.arp;
         writeln!(
             f,
-            "arp   rx {} tx req {} rep {} | drop: malformed {} conflict {} unresolved {} pending-full {} | unsolicited {} evictions {}",
+            "arp   rx {} tx req {} rep {} | drop: malformed {} conflict {} unresolved {} pending-full {} | unsolicited {} evictions {} | replies rate-limited {}",
             a.rx, a.tx_requests, a.tx_replies, a.drop_malformed, a.drop_conflict, a.drop_unresolved,
-            a.drop_pending_full, a.unsolicited_replies, a.evictions
+            a.drop_pending_full, a.unsolicited_replies, a.evictions, a.replies_rate_limited
         )?;
         let i = &self.ip;
         writeln!(
@@ -295,10 +317,11 @@ impl fmt::Display for Stats {
         let t = &self.tcp;
         write!(
             f,
-            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | timed out {} reclaimed {}",
+            "tcp   rx {} tx {} | opens active {} passive {} | retransmits {} (timeouts {} fast {}) | resets rx {} tx {} challenge {} | rate-limited rst {} challenge {} syn-ack {} | ooo queued {} dropped {} | drop: malformed {} checksum {} window {} paws {} no-socket {} backlog {} | syn cookies sent {} accepted {} rejected {} | timed out {} reclaimed {}",
             t.rx, t.tx, t.active_opens, t.passive_opens, t.retransmits, t.timeouts, t.fast_retransmits, t.resets_rx,
-            t.resets_tx, t.challenge_acks, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
-            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.timed_out,
+            t.resets_tx, t.challenge_acks, t.rst_rate_limited, t.challenge_rate_limited, t.synack_rate_limited, t.ooo_queued, t.ooo_dropped, t.drop_malformed, t.drop_checksum,
+            t.drop_out_of_window, t.drop_paws, t.drop_no_socket, t.drop_syn_backlog, t.syn_cookies_sent,
+            t.syn_cookies_accepted, t.syn_cookies_rejected, t.timed_out,
             t.reclaimed
         )?;
         let d = &self.dhcp;

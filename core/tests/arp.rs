@@ -324,7 +324,8 @@ fn stale_entry_is_reconfirmed_by_unicast_poll() {
 }
 
 /// RFC 826 with a bounded table: when every entry is in use, a new
-/// requester replaces the least recently confirmed resolved entry, and the
+/// requester replaces the least recently confirmed entry of another
+/// requester (never a neighbour we talk to: see rate_limits.rs), and the
 /// eviction is counted.
 #[test]
 fn full_cache_evicts_the_oldest_entry_and_counts_it() {

@@ -190,7 +190,7 @@ fn stats_reflect_what_happened() {
     }
     assert!(text.contains("echo replies 1"), "{text}");
     assert!(text.contains("checksum 1"), "{text}");
-    assert_eq!(counters(s.stats()).len(), 89);
+    assert_eq!(counters(s.stats()).len(), 96);
 }
 
 /// `config::report()`: every knob is printed with its value, and the
@@ -232,6 +232,8 @@ fn config_report_prints_every_knob_and_the_stack_size() {
         ("UDP_RX_DATAGRAMS", config::UDP_RX_DATAGRAMS),
         ("UDP_TX_BUFFER", config::UDP_TX_BUFFER),
         ("UDP_TX_DATAGRAMS", config::UDP_TX_DATAGRAMS),
+        ("TCP_SYN_BACKLOG", config::TCP_SYN_BACKLOG),
+        ("TCP_SYN_COOKIES", config::TCP_SYN_COOKIES),
     ];
     for (name, value) in knobs {
         let line = text

@@ -180,7 +180,13 @@ fn duplicate_syn_gets_the_same_synack() {
     let syn = Seg::to_us(TcpControl::Syn, PEER_ISS, None).with_linux_syn_options(1000);
     h.send(&syn);
     let first = h.take_one();
+    // Within 500 ms of the SYN-ACK a duplicate draws nothing (the limit on
+    // answers to duplicate SYNs, Linux's tcp_invalid_ratelimit); after
+    // that, the same SYN-ACK (before the 1 s retransmission).
     h.advance(Duration::from_millis(100));
+    h.send(&syn);
+    h.expect_silence();
+    h.advance(Duration::from_millis(500));
     h.send(&syn);
     let again = h.take_one();
     assert!(again.is_syn());
@@ -335,11 +341,13 @@ fn accept_on_non_listener() {
 }
 
 /// RFC 9293 §3.10.2 and §3.10.7.2 (a SYN the TCB cannot take is not
-/// answered): with the backlog full, a SYN is dropped without reply and
-/// counted; the peer's retransmission gets in once there is room.
+/// answered): with the backlog full and SYN cookies off, a SYN is dropped
+/// without reply and counted; the peer's retransmission gets in once
+/// there is room. (With cookies on it gets a cookie: tcp_syn_cookies.rs.)
 #[test]
 fn backlog_full_drops_syn() {
     let mut h = Harness::new(66);
+    h.stack.set_tcp_syn_cookies(false);
     let l = h.listen(2);
     let a = syn_from(&mut h, 40001);
     syn_from(&mut h, 40002);
@@ -374,16 +382,18 @@ fn duplicate_syn_takes_no_backlog_entry() {
     let mut h = Harness::new(68);
     h.listen(1);
     let a = syn_from(&mut h, 40001);
+    h.advance(Duration::from_millis(600));
     assert_eq!(syn_from(&mut h, 40001), a);
     assert_eq!(h.stack.stats().tcp.drop_syn_backlog, 0);
 }
 
 /// RFC 9293 §3.10.7.2: the SYN queue holds TCP_SYN_BACKLOG half-open
-/// connections; past that SYNs are dropped and counted, and a completed
-/// handshake frees an entry.
+/// connections; past that (SYN cookies off) SYNs are dropped and counted,
+/// and a completed handshake frees an entry.
 #[test]
 fn syn_queue_capacity() {
     let mut h = Harness::new(69);
+    h.stack.set_tcp_syn_cookies(false);
     let l = h.listen(10_000);
     let isn: Vec<u32> = (0..TCP_SYN_BACKLOG as u16)
         .map(|i| syn_from(&mut h, 41000 + i))
@@ -498,13 +508,15 @@ fn reset_in_accept_queue_removes_it() {
 }
 
 /// RFC 9293 §3.10.2: listen needs a socket with no connection; a second
-/// listener cannot take the port; listening again only changes the backlog.
+/// listener cannot take the port; listening again only changes the backlog
+/// (seen with SYN cookies off: a SYN past it is dropped).
 #[test]
 fn listen_errors_and_relisten() {
     let mut h = Harness::new(75);
     let (c, _) = h.connect();
     assert_eq!(h.stack.tcp_listen(c, 4), Err(TcpListenError::InvalidState));
     let mut h = Harness::new(75);
+    h.stack.set_tcp_syn_cookies(false);
     let l = h.listen(1);
     let other = h.stack.tcp_open().unwrap();
     assert_eq!(

@@ -45,10 +45,30 @@ impl Net {
         }
         let for_us = our_addr.is_some() && our_addr == Some(repr.target_protocol_addr);
         let sender_known = !repr.source_protocol_addr.is_unspecified();
+        // A request for our address is answered at once if it comes from a
+        // neighbour we already know (a resolved cache entry with the same
+        // hardware address), and otherwise only within the reply limit
+        // (`ARP_REPLY_BURST`, `ARP_REPLIES_PER_SEC`): a flood of requests
+        // from forged senders cannot make us send more than that, nor
+        // starve the replies to neighbours we talk to.
+        let mut answer = for_us && repr.operation == ArpOperation::Request;
+        if answer {
+            let known = sender_known
+                && self
+                    .iface(iface)?
+                    .arp
+                    .knows(repr.source_protocol_addr, repr.source_hardware_addr);
+            if !known && !self.arp_limit.take(now) {
+                self.stats.arp.replies_rate_limited += 1;
+                answer = false;
+            }
+        }
         // RFC 826 "Packet Reception": merge into an existing entry; create one
-        // only when we are the target of a request. A reply we did not ask
-        // for finds no entry and creates none.
-        let create = for_us && repr.operation == ArpOperation::Request && sender_known;
+        // only when we are the target of a request and answer it (a request
+        // over the limit creates no entry, and none ever takes the place of
+        // a neighbour we talk to: see `ArpCache::update`). A reply we did not
+        // ask for finds no entry and creates none.
+        let create = answer && sender_known;
         if sender_known {
             let f = self.iface_mut(iface)?;
             match f.arp.update(
@@ -65,12 +85,13 @@ impl Net {
                     self.stats.arp.unsolicited_replies += 1;
                 }
                 Ok(Update::Replaced) => self.stats.arp.evictions += 1,
-                // A full cache of unresolved entries: the request is still
+                // A full cache (of entries being resolved or of neighbours
+                // we talk to): the request is still
                 // answered below, the sender just is not remembered.
                 Ok(_) | Err(_) => {}
             }
         }
-        if for_us && repr.operation == ArpOperation::Request {
+        if answer {
             if let Some(addr) = our_addr {
                 let reply = ArpRepr {
                     operation: ArpOperation::Reply,

@@ -30,6 +30,11 @@ struct Entry {
     mac: EthernetAddress,
     state: State,
     confirmed: Instant,
+    /// We sent to this neighbour, or asked for it ourselves: it is one we
+    /// talk to, not just a host that asked for us. A request from a host
+    /// we do not know never evicts such an entry, and a request from it
+    /// is answered outside the ARP reply limit.
+    used: bool,
 }
 
 /// What the cache knows about an address.
@@ -129,9 +134,13 @@ impl ArpCache {
                 if now >= until {
                     e.state = State::Stale { sent: 0, next: now };
                 }
+                e.used = true;
                 Lookup::Found(e.mac)
             }
-            State::Stale { .. } => Lookup::Found(e.mac),
+            State::Stale { .. } => {
+                e.used = true;
+                Lookup::Found(e.mac)
+            }
         }
     }
 
@@ -139,6 +148,12 @@ impl ArpCache {
     /// is due now. Evicts the least recently confirmed resolved entry when
     /// full; returns `Ok(true)` if one was evicted.
     pub fn start(&mut self, ip: Ipv4Addr, now: Instant) -> Result<bool, CacheFull> {
+        self.claim(ip, now, false)
+    }
+
+    /// Makes an `Incomplete` entry for `ip` (see [`ArpCache::start`]);
+    /// with `spare_used`, never in place of a neighbour we talk to.
+    fn claim(&mut self, ip: Ipv4Addr, now: Instant, spare_used: bool) -> Result<bool, CacheFull> {
         if self.find(ip).is_some() {
             return Ok(false);
         }
@@ -151,6 +166,7 @@ impl ArpCache {
                     .enumerate()
                     .filter_map(|(i, e)| e.map(|e| (i, e)))
                     .filter(|(_, e)| !matches!(e.state, State::Incomplete { .. }))
+                    .filter(|(_, e)| !(spare_used && e.used))
                     .min_by_key(|(_, e)| e.confirmed)
                     .map(|(i, _)| i)
                     .ok_or(CacheFull)?;
@@ -162,6 +178,7 @@ impl ArpCache {
             mac: EthernetAddress::default(),
             state: State::Incomplete { sent: 0, next: now },
             confirmed: now,
+            used: false,
         });
         Ok(evicted)
     }
@@ -184,6 +201,8 @@ impl ArpCache {
         if let Some(i) = self.find(ip) {
             if let Some(e) = self.entries[i].as_mut() {
                 let was_incomplete = matches!(e.state, State::Incomplete { .. });
+                // We asked for it: a neighbour we talk to.
+                e.used |= was_incomplete;
                 e.mac = mac;
                 e.state = reachable;
                 e.confirmed = now;
@@ -197,13 +216,17 @@ impl ArpCache {
         if !create {
             return Ok(Update::Ignored);
         }
-        let evicted = self.start(ip, now)?;
+        // A host that asked for us may take a free slot or that of a host
+        // that only asked too, never that of a neighbour we talk to: a
+        // flood of requests from forged senders cannot push those out.
+        let evicted = self.claim(ip, now, true)?;
         if let Some(i) = self.find(ip) {
             self.entries[i] = Some(Entry {
                 ip,
                 mac,
                 state: reachable,
                 confirmed: now,
+                used: false,
             });
         }
         Ok(if evicted {
@@ -270,6 +293,17 @@ impl ArpCache {
                 State::Reachable { until } => until,
             })
             .min()
+    }
+
+    /// Whether `ip` is a neighbour we talk to (we sent to it or asked for
+    /// it) with a resolved entry, reachable or stale, at hardware address
+    /// `mac`. An entry made only because `ip` asked for us does not count:
+    /// a forger could otherwise make one and then repeat its request
+    /// without limit.
+    pub fn knows(&self, ip: Ipv4Addr, mac: EthernetAddress) -> bool {
+        self.find(ip)
+            .and_then(|i| self.entries[i])
+            .is_some_and(|e| e.used && e.mac == mac && !matches!(e.state, State::Incomplete { .. }))
     }
 
     /// The resolved entries: `(address, hardware address)`.
@@ -413,5 +447,34 @@ mod tests {
             c.start(ip(n as u8 + 1), Instant::ZERO).unwrap();
         }
         assert_eq!(c.start(ip(250), Instant::ZERO), Err(CacheFull));
+    }
+
+    #[test]
+    fn requesters_never_evict_neighbours_we_talk_to() {
+        let mut c = ArpCache::new();
+        let t = Instant::from_secs(1);
+        // Neighbour 1 we resolved ourselves, neighbour 2 we sent to.
+        c.start(ip(1), t).unwrap();
+        c.update(ip(1), mac(1), t, false).unwrap();
+        c.update(ip(2), mac(2), t, true).unwrap();
+        assert!(!c.knows(ip(2), mac(2)), "only asked for us");
+        assert_eq!(c.lookup(ip(2), t), Lookup::Found(mac(2)));
+        assert!(c.knows(ip(1), mac(1)) && c.knows(ip(2), mac(2)));
+        assert!(!c.knows(ip(1), mac(9)), "another hardware address");
+        for n in 0..3 * ARP_ENTRIES {
+            let _ = c.update(
+                ip(10 + n as u8),
+                mac(10 + n as u8),
+                t + Duration::from_secs(1),
+                true,
+            );
+        }
+        assert!(c.knows(ip(1), mac(1)) && c.knows(ip(2), mac(2)), "kept");
+        // Our own resolutions still evict the oldest entry of any kind.
+        for n in 0..ARP_ENTRIES {
+            c.start(ip(100 + n as u8), t + Duration::from_secs(2))
+                .unwrap();
+        }
+        assert!(!c.knows(ip(1), mac(1)));
     }
 }

@@ -82,7 +82,9 @@ pub(crate) fn process(
             t.snd_wl2 = ack;
             net.stats.tcp.active_opens += 1;
         } else {
-            crate::tcp::emit::send_reset(net, now, t.local, t.remote, ack, None);
+            // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED is
+            // answered with a RST, within the RST limit.
+            crate::tcp::input::limited_reset(net, now, t.local, t.remote, ack, None);
             return Outcome::Drop;
         }
     }

@@ -688,6 +688,30 @@ impl Stack {
         Ok(n)
     }
 
+    /// Turns SYN cookies (RFC 4987 §3.6) on or off for every listener, as
+    /// Linux's `net.ipv4.tcp_syncookies` (1 or 0); the default is
+    /// `WOLFIP_TCP_SYN_COOKIES`. On, a SYN that finds no room in the SYN
+    /// queue (or in its listener's backlog, while the accept queue itself
+    /// has room) is answered with a SYN-ACK whose sequence number encodes
+    /// the connection, and nothing is stored; the ACK that returns it
+    /// makes the connection. Off, such SYNs are dropped and the peer
+    /// retries, and ACKs of cookies already sent are answered with RST.
+    /// See docs/tcp.md, "SYN cookies".
+    pub fn set_tcp_syn_cookies(&mut self, on: bool) {
+        self.tcp.syn_cookies = on;
+    }
+
+    /// Whether SYN cookies are on (see [`Stack::set_tcp_syn_cookies`]).
+    pub fn tcp_syn_cookies(&self) -> bool {
+        self.tcp.syn_cookies
+    }
+
+    /// Half-open connections waiting in the SYN queue, all listeners
+    /// together (diagnostics; at most `TCP_SYN_BACKLOG`).
+    pub fn tcp_half_open(&self) -> usize {
+        usize::from(self.tcp.syn_len)
+    }
+
     /// Connection figures.
     pub fn tcp_info(&mut self, h: TcpHandle) -> Option<TcpInfo> {
         let s = self.tcp.get(h)?;

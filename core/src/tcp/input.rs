@@ -80,7 +80,8 @@ impl Net {
     }
 }
 
-/// RFC 9293 §3.10.7.1: answers a segment for no connection with RST.
+/// RFC 9293 §3.10.7.1: answers a segment for no connection with RST,
+/// within the RST limit (`TCP_RST_BURST`, `TCP_RST_PER_SEC`).
 pub(crate) fn reset_for(
     net: &mut Net,
     now: Instant,
@@ -92,12 +93,33 @@ pub(crate) fn reset_for(
         return;
     }
     match seg.ack_number {
-        Some(ack) => send_reset(net, now, local, remote, ack, None),
+        Some(ack) => limited_reset(net, now, local, remote, ack, None),
         None => {
             let ack = seg.seq_number + seg.segment_len();
-            send_reset(net, now, local, remote, SeqNumber(0), Some(ack));
+            limited_reset(net, now, local, remote, SeqNumber(0), Some(ack));
         }
     }
+}
+
+/// Sends a RST in answer to a segment nobody asked for (one for no
+/// connection, or an unacceptable ACK in SYN-SENT or SYN-RECEIVED) unless
+/// the system-wide RST bucket is empty: anyone can send such segments from
+/// a forged source, and each would otherwise make us send a RST to that
+/// source. RFC 9293 §3.10.7.1 and §3.10.7.3 say to send it; like BSD's
+/// `icmplim`, we cap how many.
+pub(crate) fn limited_reset(
+    net: &mut Net,
+    now: Instant,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    seq: SeqNumber,
+    ack: Option<SeqNumber>,
+) {
+    if !net.rst_limit.take(now) {
+        net.stats.tcp.rst_rate_limited += 1;
+        return;
+    }
+    send_reset(net, now, local, remote, seq, ack);
 }
 
 /// Processes a segment for connection slot `i`.
@@ -162,7 +184,7 @@ fn syn_sent(
         Some(ack) => {
             if ack.le(t.iss) || ack.gt(t.snd_max) {
                 if seg.control != TcpControl::Rst {
-                    send_reset(net, now, t.local, t.remote, ack, None);
+                    limited_reset(net, now, t.local, t.remote, ack, None);
                 }
                 return false;
             }
@@ -289,17 +311,28 @@ fn acceptable(t: &crate::tcp::tcb::Tcb, seg: &TcpRepr<'_>, rcv_wnd: u32) -> bool
     }
 }
 
-/// Sends a challenge ACK unless this second's quota is spent (RFC 5961 §7).
+/// Sends a challenge ACK unless this second's quota is spent (RFC 5961
+/// §7): `CHALLENGE_ACKS_PER_SEC` for this connection, and a share of the
+/// system-wide quota (`TCP_CHALLENGE_ACKS_PER_SEC`, randomized each second
+/// against the CVE-2016-5696 side channel; see [`crate::rate_limit`]). The
+/// per-connection limit is checked first, so one connection under attack
+/// takes at most its own 10 a second out of the shared quota.
 pub(crate) fn challenge_ack(net: &mut Net, t: &mut crate::tcp::tcb::Tcb, now: Instant) {
     if now - t.challenge_window >= Duration::from_secs(1) {
         t.challenge_window = now;
         t.challenge_count = 0;
     }
-    if t.challenge_count < CHALLENGE_ACKS_PER_SEC {
-        t.challenge_count += 1;
-        t.ack_now = true;
-        net.stats.tcp.challenge_acks += 1;
+    if t.challenge_count >= CHALLENGE_ACKS_PER_SEC {
+        net.stats.tcp.challenge_rate_limited += 1;
+        return;
     }
+    t.challenge_count += 1;
+    if !net.challenge_limit.take(now, &mut net.rng) {
+        net.stats.tcp.challenge_rate_limited += 1;
+        return;
+    }
+    t.ack_now = true;
+    net.stats.tcp.challenge_acks += 1;
 }
 
 /// RFC 9293 §3.10.7.4 for every synchronized state and SYN-RECEIVED.

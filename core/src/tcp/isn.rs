@@ -28,7 +28,7 @@ const ISN_LABEL: u8 = b'I';
 const PORT_LABEL: u8 = b'P';
 
 /// `ip` then `port` in network byte order.
-fn put_endpoint(out: &mut [u8], ip: Ipv4Addr, port: u16) {
+pub(crate) fn put_endpoint(out: &mut [u8], ip: Ipv4Addr, port: u16) {
     for (d, s) in out
         .iter_mut()
         .zip(ip.octets().into_iter().chain(port.to_be_bytes()))

@@ -4,8 +4,10 @@
 //! completes the handshake turns the request into a full connection that
 //! waits in the listener's accept queue until `accept` takes it. A
 //! listener holds at most `backlog` requests and unaccepted connections
-//! together, as Linux counts its backlog; past that, SYNs are dropped and
-//! the peer retries.
+//! together, as Linux counts its backlog. Past that, or when the SYN queue
+//! is full, a SYN is answered with a SYN cookie (`cookie.rs`, RFC 4987
+//! §3.6) if they are on, and dropped otherwise (the peer retries); with
+//! the accept queue itself full a SYN is always dropped, as on Linux.
 
 use crate::addr::SocketAddrV4;
 use crate::config::{TCP_RTO_INITIAL_MS, TCP_SYN_RETRIES};
@@ -14,7 +16,7 @@ use crate::net::Net;
 use crate::tcp::demux::{Key, Owner};
 use crate::tcp::emit::{our_window_shift, send_reset};
 use crate::tcp::tcb::Tcb;
-use crate::tcp::{input, TcpSockets, TcpState};
+use crate::tcp::{cookie, input, TcpSockets, TcpState};
 use crate::time::{Duration, Instant};
 use crate::wire::tcp::MAX_SACK_BLOCKS;
 use crate::wire::{IpProtocol, SeqNumber, TcpControl, TcpRepr};
@@ -35,25 +37,41 @@ pub(crate) struct SynRequest {
     pub peer_window: u16,
     pub retries: u8,
     pub next_at: Instant,
+    /// When a SYN-ACK of this request last went out (for the limit on
+    /// answers to duplicate SYNs).
+    pub last_sent: Instant,
     pub rmss: u16,
     /// The SYN-ACK could not be queued (no frame slot): send it at the next
     /// run, without counting a retransmission.
     pub unsent: bool,
 }
 
-/// Requests plus unaccepted connections of listener `li`.
-fn backlog_used(tcp: &TcpSockets, li: usize) -> usize {
+/// The shortest interval between two SYN-ACKs sent in answer to duplicate
+/// SYNs of one request (Linux: `net.ipv4.tcp_invalid_ratelimit`, 500 ms).
+const DUP_SYN_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Established connections waiting in the accept queue of listener `li`.
+pub(crate) fn unaccepted(tcp: &TcpSockets, li: usize) -> usize {
+    let l = li as u16;
+    tcp.sockets
+        .iter()
+        .filter(|s| s.in_use && s.accept_of == Some(l))
+        .count()
+}
+
+/// Requests of listener `li` in the SYN queue.
+fn requests(tcp: &TcpSockets, li: usize) -> usize {
     let l = li as u16;
     tcp.syn_queue
         .iter()
         .flatten()
         .filter(|r| r.listener == l)
         .count()
-        + tcp
-            .sockets
-            .iter()
-            .filter(|s| s.in_use && s.accept_of == Some(l))
-            .count()
+}
+
+/// The MSS we announce on a path with this MTU (IPv4 and TCP headers off).
+pub(crate) fn rmss_for(mtu: usize) -> u16 {
+    mtu.saturating_sub(40).min(65495) as u16
 }
 
 /// A segment for a listener (RFC 9293 §3.10.7.2).
@@ -69,19 +87,20 @@ pub(crate) fn on_listener_segment(
     match seg.control {
         TcpControl::Rst => return,
         _ if seg.ack_number.is_some() => {
-            // An ACK for no connection: RST (RFC 9293 §3.10.7.2).
-            input::reset_for(net, now, local, remote, seg);
+            // The ACK of a SYN cookie makes the connection; any other ACK
+            // for no connection gets RST (RFC 9293 §3.10.7.2).
+            if !cookie::on_ack(net, tcp, li, now, local, remote, seg) {
+                input::reset_for(net, now, local, remote, seg);
+            }
             return;
         }
         TcpControl::Syn => {}
         _ => return,
     }
     let backlog = usize::from(tcp.sockets[li].backlog.unwrap_or(0));
-    let Some(r) = tcp.syn_queue.iter().position(|r| r.is_none()) else {
-        net.stats.tcp.drop_syn_backlog += 1;
-        return;
-    };
-    if backlog_used(tcp, li) >= backlog {
+    let waiting = unaccepted(tcp, li);
+    // The accept queue alone is full: no cookie either (Linux drops too).
+    if waiting >= backlog {
         net.stats.tcp.drop_syn_backlog += 1;
         return;
     }
@@ -91,6 +110,20 @@ pub(crate) fn on_listener_segment(
     let Ok(eg) = net.route(*remote.ip(), Some(*local.ip()), None, now) else {
         net.stats.ip.drop_no_route += 1;
         return;
+    };
+    let free = tcp.syn_queue.iter().position(|r| r.is_none());
+    let r = match free {
+        Some(r) if waiting + requests(tcp, li) < backlog => r,
+        // No request can be queued: a SYN cookie (RFC 4987 §3.6), or the
+        // SYN is dropped and the peer retries.
+        _ => {
+            if tcp.syn_cookies {
+                cookie::send_cookie(net, tcp, li, now, local, remote, seg);
+            } else {
+                net.stats.tcp.drop_syn_backlog += 1;
+            }
+            return;
+        }
     };
     let iss = crate::tcp::isn::initial_sequence(&net.rng, local, remote, now);
     let req = SynRequest {
@@ -107,7 +140,8 @@ pub(crate) fn on_listener_segment(
         peer_window: seg.window_len,
         retries: 0,
         next_at: now + Duration::from_millis(TCP_RTO_INITIAL_MS as u64),
-        rmss: (eg.mtu.saturating_sub(40)).min(65495) as u16,
+        last_sent: now,
+        rmss: rmss_for(eg.mtu),
         unsent: false,
     };
     if tcp
@@ -132,7 +166,7 @@ pub(crate) fn on_listener_segment(
 /// The window a SYN-ACK of listener `li` offers: its receive buffer, which
 /// the accepted connection inherits (SO_RCVBUF), never scaled (RFC 7323
 /// §2.2).
-fn offered_window(tcp: &TcpSockets, li: usize) -> u16 {
+pub(crate) fn offered_window(tcp: &TcpSockets, li: usize) -> u16 {
     tcp.sockets[li].rx.capacity().min(65535) as u16
 }
 
@@ -213,9 +247,21 @@ pub(crate) fn on_request_segment(
         }
         TcpControl::Syn => {
             if seg.seq_number == req.irs {
-                // The peer did not hear our SYN-ACK: say it again.
+                // The peer did not hear our SYN-ACK: say it again, at most
+                // once per DUP_SYN_INTERVAL (Linux's tcp_invalid_ratelimit),
+                // so that a replayed SYN draws no stream of SYN-ACKs. An
+                // unsent SYN-ACK goes out with the next run anyway.
+                if req.unsent || now - req.last_sent < DUP_SYN_INTERVAL {
+                    net.stats.tcp.synack_rate_limited += 1;
+                    return;
+                }
                 let window = offered_window(tcp, usize::from(req.listener));
-                let _ = send_synack(net, &req, now, window);
+                if send_synack(net, &req, now, window) {
+                    tcp.syn_queue[r] = Some(SynRequest {
+                        last_sent: now,
+                        ..req
+                    });
+                }
             }
             return;
         }
@@ -229,12 +275,34 @@ pub(crate) fn on_request_segment(
     if seg.seq_number != req.irs + 1 && seg.segment_len() == 0 {
         return;
     }
-    // The handshake is complete: make the connection.
+    // The handshake is complete: make the connection. One SYN-ACK, one
+    // ACK: a clean RTT sample (Karn).
+    let sent =
+        (req.retries == 0).then(|| req.next_at - Duration::from_millis(TCP_RTO_INITIAL_MS as u64));
+    establish(net, tcp, &req, Some(r), now, seg, sent);
+}
+
+/// Makes the connection of a completed handshake: request `req` (held in
+/// SYN-queue entry `queued`, or rebuilt from a SYN cookie) answered by
+/// `seg`, whose SYN-ACK was sent once at `sent`, if known. The connection
+/// is ESTABLISHED and waits in the listener's accept queue; data and FIN
+/// in `seg` are processed as usual. Returns false if it could not be made
+/// (no socket free: counted, and the request kept for the peer's retry).
+pub(crate) fn establish(
+    net: &mut Net,
+    tcp: &mut TcpSockets,
+    req: &SynRequest,
+    queued: Option<usize>,
+    now: Instant,
+    seg: &TcpRepr<'_>,
+    sent: Option<Instant>,
+) -> bool {
+    let ack = req.iss + 1;
     let Some(i) = tcp.alloc(net, now) else {
         // No socket free: keep the request; the peer's data or our SYN-ACK
         // retransmission tries again (Linux drops the ACK the same way).
         net.stats.tcp.drop_syn_backlog += 1;
-        return;
+        return false;
     };
     let li = usize::from(req.listener);
     let (algo, nodelay, keepalive, user_timeout_ms, rx_limit, tx_limit) = {
@@ -292,9 +360,7 @@ pub(crate) fn on_request_segment(
     t.max_snd_wnd = t.snd_wnd;
     t.snd_wl1 = seg.seq_number;
     t.snd_wl2 = ack;
-    if req.retries == 0 {
-        // One SYN-ACK, one ACK: a clean RTT sample (Karn).
-        let sent = req.next_at - Duration::from_millis(TCP_RTO_INITIAL_MS as u64);
+    if let Some(sent) = sent {
         t.rtt.sample(now - sent);
     }
     let s = &mut tcp.sockets[i];
@@ -312,7 +378,9 @@ pub(crate) fn on_request_segment(
     s.bound = Some(req.local);
     s.tcb = Some(t);
     tcp.accept_counter = tcp.accept_counter.wrapping_add(1);
-    drop_request(tcp, r);
+    if let Some(r) = queued {
+        drop_request(tcp, r);
+    }
     if tcp
         .demux
         .insert(
@@ -325,13 +393,14 @@ pub(crate) fn on_request_segment(
         .is_err()
     {
         tcp.free(i);
-        return;
+        return false;
     }
     net.stats.tcp.passive_opens += 1;
     // The ACK may carry data (and even FIN): process it as usual.
     if seg.segment_len() > 0 {
         input::segment_arrives(net, tcp, i, now, seg);
     }
+    true
 }
 
 /// Resends SYN-ACKs that went unanswered, with exponential backoff, and
@@ -353,6 +422,7 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
             if send_synack(net, &req, now, window) {
                 let backoff = (TCP_RTO_INITIAL_MS as u64) << req.retries.min(6);
                 req.unsent = false;
+                req.last_sent = now;
                 req.next_at = now + Duration::from_millis(backoff);
                 tcp.syn_queue[r] = Some(req);
             }
@@ -367,6 +437,7 @@ pub(crate) fn poll(net: &mut Net, tcp: &mut TcpSockets, now: Instant) {
         req.next_at = now + Duration::from_millis(backoff);
         if send_synack(net, &req, now, window) {
             net.stats.tcp.retransmits += 1;
+            req.last_sent = now;
         } else {
             req.unsent = true;
             req.next_at = now;

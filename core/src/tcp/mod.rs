@@ -17,6 +17,7 @@
 //! | `emit.rs` | building a segment and handing it to IP |
 //! | `timers.rs` | retransmission, persist, keepalive, delayed ACK, TIME-WAIT |
 //! | `listen.rs` | the listen backlog: SYN queue and accept queue |
+//! | `cookie.rs` | SYN cookies (RFC 4987 §3.6) when the SYN queue is full |
 //! | `demux.rs` | constant-time 4-tuple lookup |
 //! | `congestion/` | NewReno and CUBIC |
 //! | `sack.rs` | the sender's SACK scoreboard |
@@ -29,6 +30,7 @@ pub mod assembler;
 pub mod bind;
 pub mod buffer;
 pub mod congestion;
+pub mod cookie;
 pub mod demux;
 pub mod emit;
 pub mod input;
@@ -325,6 +327,11 @@ pub(crate) struct TcpSockets {
     pub demux: Demux,
     pub ports: PortAllocator,
     pub accept_counter: u32,
+    /// SYN cookies are on (`Stack::set_tcp_syn_cookies`).
+    pub syn_cookies: bool,
+    /// When the last SYN cookie was sent: cookies are only checked while
+    /// one sent may still be valid (Linux's `tcp_synq_no_recent_overflow`).
+    pub cookie_sent_at: Option<crate::time::Instant>,
 }
 
 impl TcpSockets {
@@ -336,6 +343,8 @@ impl TcpSockets {
             demux: Demux::new(seed),
             ports: PortAllocator::new(),
             accept_counter: 0,
+            syn_cookies: crate::config::TCP_SYN_COOKIES != 0,
+            cookie_sent_at: None,
         }
     }
 

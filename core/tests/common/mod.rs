@@ -462,6 +462,7 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 drop_unresolved: a7,
                 drop_pending_full: a8,
                 evictions: a9,
+                replies_rate_limited: a10,
             },
         ip:
             IpStats {
@@ -519,6 +520,9 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 resets_tx: t11,
                 resets_rx: t12,
                 challenge_acks: t13,
+                challenge_rate_limited: t21,
+                rst_rate_limited: t22,
+                synack_rate_limited: t26,
                 retransmits: t14,
                 timeouts: t15,
                 fast_retransmits: t16,
@@ -526,6 +530,9 @@ pub fn counters(s: &Stats) -> Vec<u64> {
                 ooo_dropped: t18,
                 timed_out: t19,
                 reclaimed: t20,
+                syn_cookies_sent: t23,
+                syn_cookies_accepted: t24,
+                syn_cookies_rejected: t25,
             },
         dhcp:
             DhcpStats {
@@ -547,10 +554,10 @@ pub fn counters(s: &Stats) -> Vec<u64> {
     let mut all = dns_counters(&dns);
     all.extend([h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, events_dropped]);
     vec![
-        e1, e2, e3, e4, e5, e6, e7, a1, a2, a3, a4, a5, a6, a7, a8, a9, i1, i2, i3, i4, i5, i6, i7,
-        i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, c1, c2, c3, c4, c5, c6, c7, c8, c9, u1, u2,
-        u3, u4, u5, u6, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17,
-        t18, t19, t20,
+        e1, e2, e3, e4, e5, e6, e7, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, i1, i2, i3, i4, i5,
+        i6, i7, i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, c1, c2, c3, c4, c5, c6, c7, c8, c9,
+        u1, u2, u3, u4, u5, u6, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15,
+        t16, t17, t18, t19, t20, t21, t22, t23, t24, t25, t26,
     ]
     .into_iter()
     .chain(all)
