@@ -93,9 +93,15 @@ fn blind_injection() {
         );
         let challenge = stopped.tcp_counter("resets challenge");
         let resets_rx = stopped.tcp_counter("resets rx");
+        let tcp = stopped.stack_counters("tcp");
+        let limited = tcp
+            .get("rate-limited challenge")
+            .map_or("-".to_owned(), u64::to_string);
         println!(
             "blind_injection: {INJECTED} injected, {off} bytes echoed intact, \
-             challenge ACKs {challenge}, resets rx {resets_rx}, {:.1} s",
+             challenge ACKs {challenge} (rate-limited {limited}), resets rx {resets_rx}, \
+             dropped out of window {}, {:.1} s",
+            tcp["drop window"],
             t0.elapsed().as_secs_f64()
         );
         assert!(challenge > 0, "no challenge ACK: {}", stopped.stdout);
