@@ -2,9 +2,10 @@
 # Installs the Debian tools that the interoperability tests drive from the
 # Linux side (examples/tests/, tap/tests/, c-tests/): ip, ping, socat,
 # tshark, tcpdump, nc, and the C toolchain the C tests build with (gcc,
-# libc headers, pkg-config), dnsmasq (DHCP and DNS server) and the servers
+# libc headers, pkg-config), dnsmasq (DHCP and DNS server), the servers
 # the Rust clients of embedded-nal-adapter/interop talk to (mosquitto,
-# libcoap3-bin, chrony, lighttpd). Packages already installed are left alone; when everything is present
+# libcoap3-bin, chrony, lighttpd) and the attack tools of the hostile
+# tests (nmap, hping3, scapy). Packages already installed are left alone; when everything is present
 # nothing is downloaded.
 #
 #   bash .ci/install-deps.sh           # as root: install what is missing
@@ -17,7 +18,7 @@ set -euo pipefail
 # Debian package -> a command it provides (how presence is checked when
 # dpkg-query cannot tell, e.g. on a non-Debian host).
 packages=(iproute2 iputils-ping socat tshark tcpdump netcat-openbsd gcc libc6-dev pkg-config dnsmasq-base
-          mosquitto mosquitto-clients libcoap3-bin chrony lighttpd)
+          mosquitto mosquitto-clients libcoap3-bin chrony lighttpd nmap hping3 python3-scapy)
 declare -A command_of=(
     [iproute2]=ip
     [iputils-ping]=ping
@@ -34,6 +35,14 @@ declare -A command_of=(
     [libcoap3-bin]=coap-client-notls
     [chrony]=chronyd
     [lighttpd]=lighttpd
+    [nmap]=nmap
+    [hping3]=hping3
+)
+# Packages that provide no command of their own: a shell command that
+# succeeds when the package is usable (Debian's python3-* modules live in
+# the system interpreter, /usr/bin/python3, not a pyenv shim on PATH).
+declare -A probe_of=(
+    [python3-scapy]="/usr/bin/python3 -c 'import scapy'"
 )
 
 check_only=false
@@ -50,6 +59,8 @@ installed() {
     local pkg=$1
     if command -v dpkg-query >/dev/null 2>&1; then
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
+    elif [ -n "${probe_of[$pkg]:-}" ]; then
+        sh -c "${probe_of[$pkg]}" >/dev/null 2>&1
     else
         command -v "${command_of[$pkg]}" >/dev/null 2>&1
     fi

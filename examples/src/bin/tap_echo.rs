@@ -14,16 +14,22 @@
 //! from a DHCP server (the core's client); the lease is printed when it is
 //! obtained and each time it is renewed, and released at exit.
 //!
+//! On exit, and whenever SIGUSR1 arrives, it prints a line `tap_echo:
+//! occupancy key=value ...` with how full each table of the stack is
+//! ([`Stack::occupancy`]): tests compare it before and after an attack.
+//!
 //! `--drop-ppm N` makes the link lossy: core's `FaultInjector` drops N
 //! frames per million in each direction, from a fixed seed. The capture
 //! shows what went over the TAP (frames dropped on the way in included,
 //! frames dropped on the way out not).
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wolfip_core::config::DHCP_HOSTNAME_LEN;
 use wolfip_core::dhcp::DhcpConfig;
+use wolfip_core::occupancy::Occupancy;
 use wolfip_core::phy::fault::{FaultConfig, FaultInjector};
 use wolfip_core::{Event, IfaceId, Ipv4Addr, Ipv4Cidr, Stack};
 use wolfip_examples::{
@@ -68,6 +74,60 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Set by SIGUSR1: print the occupancy line at the next turn of the loop.
+static REPORT: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_usr1(_: libc::c_int) {
+    REPORT.store(true, Ordering::SeqCst);
+}
+
+/// Installs the SIGUSR1 handler (it only stores to an atomic, which is
+/// async-signal-safe).
+fn catch_usr1() -> Result<(), String> {
+    // SAFETY: a zeroed `sigaction` is a valid "no flags, empty mask" value;
+    // the handler only performs an atomic store. `sigaction` reads the
+    // struct and writes nothing (the old action pointer is null).
+    let rc = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_usr1 as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(format!("SIGUSR1: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// The occupancy line: `tap_echo: occupancy key=value ...`, one pair per
+/// field of [`Occupancy`].
+fn occupancy_line(o: &Occupancy) -> String {
+    let pairs = [
+        ("arp_entries", o.arp_entries),
+        ("arp_incomplete", o.arp_incomplete),
+        ("tx_frames", o.tx_frames),
+        ("tx_awaiting_arp", o.tx_awaiting_arp),
+        ("loopback_frames", o.loopback_frames),
+        ("reassembly", o.reassembly),
+        ("pmtu_entries", o.pmtu_entries),
+        ("tcp_syn_queue", o.tcp_syn_queue),
+        ("tcp_sockets", o.tcp_sockets),
+        ("tcp_listening", o.tcp_listening),
+        ("tcp_accept_queue", o.tcp_accept_queue),
+        ("tcp_time_wait", o.tcp_time_wait),
+        ("tcp_orphaned", o.tcp_orphaned),
+        ("udp_sockets", o.udp_sockets),
+        ("dns_queries", o.dns_queries),
+        ("dns_cache", o.dns_cache),
+        ("events", o.events),
+    ];
+    let mut line = String::from("tap_echo: occupancy");
+    for (k, v) in pairs {
+        line += &format!(" {k}={v}");
+    }
+    line
 }
 
 /// Where the address comes from.
@@ -173,6 +233,7 @@ fn run() -> Result<(), String> {
     let mut echo = UdpEcho::new(&mut stack, port)?;
     let mut tcp_echo = TcpEcho::new(&mut stack, port, 128)?;
     catch_termination().map_err(|e| format!("signal handlers: {e}"))?;
+    catch_usr1()?;
     match &addressing {
         Addressing::Static(ip, _) => {
             println!("tap_echo: {ip} ({mac}) on {tap_name}, UDP and TCP echo on port {port}")
@@ -202,6 +263,9 @@ fn run() -> Result<(), String> {
         &clock,
         |stack, now| {
             report_events(stack, iface);
+            if REPORT.swap(false, Ordering::SeqCst) {
+                println!("{}", occupancy_line(&stack.occupancy()));
+            }
             let u = echo.run(stack, now);
             let t = tcp_echo.run(stack, now);
             u || t
@@ -250,6 +314,7 @@ fn run() -> Result<(), String> {
             f.tx_dropped + f.tx_frames,
         );
     }
+    println!("{}", occupancy_line(&stack.occupancy()));
     println!("{}", stack.stats());
     Ok(())
 }

@@ -400,6 +400,7 @@ impl TapEcho {
             lines,
             stdout: Some(stdout),
             stderr: Some(err),
+            seen: Vec::new(),
             pcap,
         };
         let first = t.next_line(Duration::from_secs(10));

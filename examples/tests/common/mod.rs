@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wolfip_tap::netns;
 
 pub mod dhcp;
+pub mod hostile;
 pub mod tcp;
 
 /// The TAP interface every test creates (each in its own namespace).
@@ -268,6 +269,9 @@ pub struct TapEcho {
     lines: Receiver<String>,
     stdout: Option<JoinHandle<()>>,
     stderr: Option<JoinHandle<Vec<u8>>>,
+    /// Lines of stdout read by [`TapEcho::occupancy`] while it waited for
+    /// its own, given back by [`TapEcho::stop`].
+    seen: Vec<String>,
     pub pcap: PathBuf,
 }
 
@@ -309,6 +313,7 @@ impl TapEcho {
             lines,
             stdout: Some(stdout),
             stderr: Some(err),
+            seen: Vec::new(),
             pcap,
         };
         match t.lines.recv_timeout(Duration::from_secs(10)) {
@@ -347,7 +352,8 @@ impl TapEcho {
         self.guard.0 = None;
         // The pipes are closed now that it has exited: the readers end.
         self.stdout.take().unwrap().join().unwrap();
-        let stdout: Vec<String> = self.lines.try_iter().collect();
+        let mut stdout = std::mem::take(&mut self.seen);
+        stdout.extend(self.lines.try_iter());
         let stderr =
             String::from_utf8_lossy(&self.stderr.take().unwrap().join().unwrap()).into_owned();
         let s = Stopped {
@@ -364,6 +370,58 @@ impl TapEcho {
         );
         s
     }
+}
+
+impl TapEcho {
+    /// The process id of `tap_echo`.
+    pub fn pid(&mut self) -> u32 {
+        self.guard.child().id()
+    }
+
+    /// Whether `tap_echo` is still running.
+    pub fn running(&mut self) -> bool {
+        self.guard.child().try_wait().expect("try_wait").is_none()
+    }
+
+    /// Sends SIGUSR1 and returns the occupancy line `tap_echo` prints in
+    /// answer (at most 5 s), parsed by [`parse_occupancy`].
+    pub fn occupancy(&mut self) -> HashMap<String, u64> {
+        let pid = self.pid().to_string();
+        let mut kill = Command::new("kill");
+        kill.args(["-USR1", &pid]);
+        let k = run(kill, Duration::from_secs(5));
+        assert!(k.status.success(), "kill -USR1 {pid}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(OCCUPANCY) => return parse_occupancy(&line),
+                Ok(line) => self.seen.push(line),
+                Err(e) => panic!("no occupancy line from tap_echo after SIGUSR1: {e:?}"),
+            }
+        }
+    }
+}
+
+/// The start of `tap_echo`'s occupancy line.
+pub const OCCUPANCY: &str = "tap_echo: occupancy ";
+
+/// Parses `tap_echo: occupancy key=value ...` into its pairs.
+pub fn parse_occupancy(line: &str) -> HashMap<String, u64> {
+    let rest = line
+        .strip_prefix(OCCUPANCY)
+        .unwrap_or_else(|| panic!("not an occupancy line: {line}"));
+    rest.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .unwrap_or_else(|| panic!("bad pair {kv:?} in {line}"));
+            let v = v
+                .parse()
+                .unwrap_or_else(|_| panic!("bad value {kv:?} in {line}"));
+            (k.to_owned(), v)
+        })
+        .collect()
 }
 
 impl Drop for TapEcho {
@@ -418,6 +476,16 @@ impl Stopped {
             .find(|l| l.split_whitespace().next() == Some(proto))
             .unwrap_or_else(|| panic!("no '{proto}' counters in:\n{}", self.stdout));
         parse_counters(line)
+    }
+
+    /// The occupancy `tap_echo` printed on exit (its last occupancy line).
+    pub fn occupancy(&self) -> HashMap<String, u64> {
+        let line = self
+            .stdout
+            .lines()
+            .rfind(|l| l.starts_with(OCCUPANCY))
+            .unwrap_or_else(|| panic!("no occupancy line in:\n{}", self.stdout));
+        parse_occupancy(line)
     }
 
     /// One TCP counter of the stack, e.g. `"resets rx"`; panics if there is
