@@ -199,6 +199,18 @@ pub(crate) fn send(
             tcb.cc.set_mss(u32::from(tcb.smss));
             return Err(SendError::TooBig);
         }
+        Err(SendError::Unresolved) => {
+            // The next hop is being resolved and the ARP queue is full:
+            // the segment is dropped (as Linux's neighbour queue drops
+            // it) and, as without a route, the retransmission timer
+            // tries again; asking to run at once would spin the caller
+            // until the ARP request gives up.
+            tcb.route_blocked = true;
+            if tcb.retransmit_at.is_none() {
+                tcb.retransmit_at = crate::time::Deadline::at(now + tcb.rtt.rto());
+            }
+            return Err(SendError::Unresolved);
+        }
         Err(e) => return Err(e),
     }
     net.stats.tcp.tx += 1;
