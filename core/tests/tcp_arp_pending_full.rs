@@ -8,6 +8,7 @@
 
 mod tcp_common;
 use tcp_common::*;
+use wolfip_core::wire::TcpControl;
 use wolfip_core::{Duration, Ipv4Addr, SocketAddrV4, TcpState};
 
 /// A host on the link that has not answered ARP yet.
@@ -69,4 +70,33 @@ fn arp_reply_frame(mac: wolfip_core::wire::EthernetAddress, ip: Ipv4Addr) -> Vec
     f.extend_from_slice(&US_MAC.0);
     f.extend_from_slice(&US.octets());
     f
+}
+
+/// A delayed ACK that finds no way out (here: no route; the same with a
+/// full ARP queue) must not leave its past deadline in `poll_at`: the
+/// connection waits for its retransmission timer like any other output.
+/// Found by the whole-stack fuzzer (seed 2, after the fix above made the
+/// ARP case wait too): `poll_at` returned the delayed ACK's expired
+/// deadline turn after turn.
+#[test]
+fn a_blocked_delayed_ack_does_not_keep_poll_at_in_the_past() {
+    let mut h = Harness::new(13);
+    let p = h.open(5000, SynOpts::PLAIN);
+    h.take();
+    // One segment of data: its ACK is delayed.
+    h.send(&Seg::to_us(TcpControl::None, p.nxt, Some(p.una)).with_payload(b"data"));
+    assert!(h.take().is_empty(), "the ACK is delayed");
+    h.stack.set_ipv4(h.iface, None).unwrap();
+    h.take();
+    h.now += ms(100);
+    for turn in 0..20 {
+        h.stack.dispatch(h.now);
+        let at = h.stack.poll_at(h.now);
+        assert!(
+            at.is_some_and(|t| t > h.now),
+            "turn {turn}: without a route the stack asks to run at {at:?} (now {:?})",
+            h.now
+        );
+        h.now += ms(1);
+    }
 }
