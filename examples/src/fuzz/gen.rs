@@ -108,7 +108,14 @@ pub fn generate(rng: &mut Rng, peer: &mut Peer, step: u64) -> (Kind, Vec<Vec<u8>
         return (Kind::TcpSyn, vec![syn(rng, peer, step)]);
     }
     let frames = match kind {
-        Kind::TcpValid => vec![valid(rng, peer, step).frame()],
+        Kind::TcpValid => {
+            let s = valid(rng, peer, step);
+            // A pure ACK that acknowledges nothing new goes four times in
+            // a row now and then: three duplicates (the first may update
+            // the window) start a fast retransmit.
+            let dup = s.flags == ACK && s.len == 0 && rng.chance(3);
+            vec![s.frame(); if dup { 4 } else { 1 }]
+        }
         Kind::TcpMutated => {
             let mut s = valid(rng, peer, step);
             for _ in 0..1 + rng.below(3) {
