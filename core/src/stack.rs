@@ -347,10 +347,12 @@ impl Stack {
         if !self.net.loopback.is_empty() || (self.udp.has_tx() && slots) {
             at = earliest(at, Some(now));
         }
-        // TCP timers; its "now" (data or ACKs to send) counts only while a
-        // frame slot is free, for the same reason.
+        // TCP timers; its "now" (data or ACKs to send), or a deadline
+        // already passed, counts only while a frame slot is free, for the
+        // same reason (a delayed ACK due but without a slot would give a
+        // time in the past turn after turn).
         let tcp_at = self.tcp.poll_at(now);
-        if tcp_at != Some(now) || self.net.tx.free() > 0 {
+        if tcp_at.is_none_or(|t| t > now) || self.net.tx.free() > 0 {
             at = earliest(at, tcp_at);
         }
         for (id, _) in self.net.ifaces() {

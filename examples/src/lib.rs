@@ -5,6 +5,7 @@
 pub mod bench_report;
 pub mod c_echo;
 pub mod dnsmasq;
+pub mod fuzz;
 
 use std::fs::File;
 use std::io::BufWriter;

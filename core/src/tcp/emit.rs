@@ -129,7 +129,7 @@ pub(crate) fn send(
     }
     let offer_options = syn;
     let timestamps = if syn { true } else { tcb.opts.timestamps };
-    let repr = TcpRepr {
+    let mut repr = TcpRepr {
         src_port: tcb.local.port(),
         dst_port: tcb.remote.port(),
         control: seg.control,
@@ -166,6 +166,17 @@ pub(crate) fn send(
         }
     };
     tcb.route_blocked = false;
+    // A path MTU near the IPv4 minimum (68) leaves no room for every SACK
+    // block next to the timestamps: report fewer (RFC 2018 §3: as many as
+    // fit) rather than a segment that can never be sent — an ACK refused
+    // with TooBig stays owed, and the stack would ask to run at once
+    // turn after turn.
+    let mtu = eg.mtu.min(crate::config::FRAME_SIZE - 14);
+    let mut blocks = repr.sack_ranges.iter().filter(|b| b.is_some()).count();
+    while blocks > 0 && 20 + repr.header_len() + seg.payload.len() > mtu {
+        blocks -= 1;
+        repr.sack_ranges[blocks] = None;
+    }
     let mut header = [0u8; MAX_HEADER];
     let n = repr.emit_header(&mut header, eg.src, dst);
     let meta = IpMeta {
@@ -187,6 +198,18 @@ pub(crate) fn send(
             tcb.smss = tcb.smss.min(mss as u16);
             tcb.cc.set_mss(u32::from(tcb.smss));
             return Err(SendError::TooBig);
+        }
+        Err(SendError::Unresolved) => {
+            // The next hop is being resolved and the ARP queue is full:
+            // the segment is dropped (as Linux's neighbour queue drops
+            // it) and, as without a route, the retransmission timer
+            // tries again; asking to run at once would spin the caller
+            // until the ARP request gives up.
+            tcb.route_blocked = true;
+            if tcb.retransmit_at.is_none() {
+                tcb.retransmit_at = crate::time::Deadline::at(now + tcb.rtt.rto());
+            }
+            return Err(SendError::Unresolved);
         }
         Err(e) => return Err(e),
     }

@@ -224,6 +224,11 @@ fn syn_sent(
             t.rtt.sample(rtt);
         }
         t.snd_una = ack;
+        // A timeout may have pulled SND.NXT back to ISS with the SYN not
+        // sent again yet (no route, no frame slot): keep it in step.
+        if t.snd_nxt.lt(ack) {
+            t.snd_nxt = ack;
+        }
         t.retransmit_at = Deadline::NONE;
         t.retries = 0;
         t.rtt.reset_backoff();

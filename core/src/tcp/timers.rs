@@ -173,12 +173,15 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
     if t.state == TcpState::Closed {
         return None;
     }
-    let mut at = earliest(t.retransmit_at.get(), t.persist_at.get());
-    at = earliest(at, t.ack_delayed_until.get());
-    at = earliest(at, t.time_wait_until.get());
     // Without a route, nothing can go before the retransmission timer
-    // tries again (see `emit::send`).
+    // tries again (see `emit::send`): a delayed ACK's deadline, once
+    // passed, would otherwise stay in the past turn after turn.
     let can_send = !t.route_blocked;
+    let mut at = earliest(t.retransmit_at.get(), t.persist_at.get());
+    if can_send {
+        at = earliest(at, t.ack_delayed_until.get());
+    }
+    at = earliest(at, t.time_wait_until.get());
     if can_send && (t.ack_now || t.rexmit_pending) {
         at = Some(now);
     }
