@@ -126,6 +126,14 @@ knob!(
     PMTU_ENTRIES, "WOLFIP_PMTU_ENTRIES", 4
 );
 knob!(
+    /// The smallest path MTU an ICMP "fragmentation needed" can set. A
+    /// smaller report sets this one and lets routers fragment our datagrams
+    /// to that destination (Don't Fragment off), so a forged report cannot
+    /// shrink TCP segments to a few bytes each (CVE-2019-11479). Linux:
+    /// `net.ipv4.route.min_pmtu`, 552.
+    PMTU_MIN, "WOLFIP_PMTU_MIN", 552
+);
+knob!(
     /// Default time to live of outgoing datagrams.
     IP_TTL, "WOLFIP_IP_TTL", 64
 );
@@ -320,6 +328,10 @@ const _: () = assert!(
     "WOLFIP_INTERFACES must be 1..=32"
 );
 const _: () = assert!(
+    PMTU_MIN >= MIN_MTU && PMTU_MIN <= 65535,
+    "WOLFIP_PMTU_MIN must be 68..=65535"
+);
+const _: () = assert!(
     FRAME_SIZE >= 14 + MIN_MTU && FRAME_SIZE <= 9018,
     "WOLFIP_FRAME_SIZE must be 82..=9018"
 );
@@ -482,7 +494,7 @@ pub fn report() -> ConfigReport {
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wolfip configuration")?;
-        let knobs: [(&str, usize); 52] = [
+        let knobs: [(&str, usize); 53] = [
             ("INTERFACES", INTERFACES),
             ("FRAME_SIZE", FRAME_SIZE),
             ("TX_FRAMES", TX_FRAMES),
@@ -498,6 +510,7 @@ impl fmt::Display for ConfigReport {
             ("REASM_BUFFER_SIZE", REASM_BUFFER_SIZE),
             ("REASM_TIMEOUT_MS", REASM_TIMEOUT_MS),
             ("PMTU_ENTRIES", PMTU_ENTRIES),
+            ("PMTU_MIN", PMTU_MIN),
             ("IP_TTL", IP_TTL),
             ("ICMP_ERROR_BURST", ICMP_ERROR_BURST),
             ("ICMP_ERRORS_PER_SEC", ICMP_ERRORS_PER_SEC),

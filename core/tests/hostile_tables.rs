@@ -516,9 +516,9 @@ fn frag_needed(router: Ipv4Addr, dst: Ipv4Addr, mtu: u16) -> Vec<u8> {
 
 /// Reports for many destinations (RFC 1191 §6.3 keeps each ten minutes)
 /// take at most `PMTU_ENTRIES` entries; the newest report always gets one
-/// (the oldest entry makes room), none lowers a path below 68 octets
-/// (RFC 791's minimum, RFC 1191 §3), and the entries are freed once they
-/// expire, so the table goes back to idle.
+/// (the oldest entry makes room), none lowers a path below `PMTU_MIN`
+/// (552, Linux's `min_pmtu`), and the entries are freed once they expire,
+/// so the table goes back to idle.
 #[test]
 fn pmtu_flood_is_bounded_floored_and_expires() {
     let (mut s, id) = stack_with_peer(89);
@@ -528,7 +528,11 @@ fn pmtu_flood_is_bounded_floored_and_expires() {
     for n in 0..4 * PMTU_ENTRIES {
         now += ms(1);
         input(&mut s, now, id, &frag_needed(spoofed(n), dst(n), 20));
-        assert_eq!(s.path_mtu(dst(n), now), Some(68), "floor of 68");
+        assert_eq!(
+            s.path_mtu(dst(n), now),
+            Some(wolfip_core::config::PMTU_MIN),
+            "floor of PMTU_MIN"
+        );
     }
     assert_eq!(s.occupancy().pmtu_entries, PMTU_ENTRIES);
     let legit = Ipv4Addr::new(203, 0, 113, 9);

@@ -297,7 +297,8 @@ fn frag_needed_lowers_path_mtu_and_later_sends_fragment() {
     assert_eq!(s.stats().ip.fragmented, 1);
 }
 
-/// RFC 1191 §4 (never raise the estimate, never below 68) and RFC 5927
+/// RFC 1191 §4 (never raise the estimate; never below `PMTU_MIN`, 552,
+/// Linux's `min_pmtu`, rather than RFC 791's 68) and RFC 5927
 /// §4.1 (ignore errors that do not quote a datagram of ours).
 #[test]
 fn frag_needed_is_validated() {
@@ -317,9 +318,10 @@ fn frag_needed_is_validated() {
     send(&mut s, OUR_IP, 1600);
     assert_eq!(s.path_mtu(PEER_IP, T0), None, "never above the link MTU");
     send(&mut s, OUR_IP, 20);
-    assert_eq!(s.path_mtu(PEER_IP, T0), Some(68), "floor of 68");
+    let floor = Some(wolfip_core::config::PMTU_MIN);
+    assert_eq!(s.path_mtu(PEER_IP, T0), floor, "floor of PMTU_MIN");
     send(&mut s, OUR_IP, 1000);
-    assert_eq!(s.path_mtu(PEER_IP, T0), Some(68), "never raised");
+    assert_eq!(s.path_mtu(PEER_IP, T0), floor, "never raised");
 }
 
 /// RFC 1122 §4.1.3.3: "UDP MUST pass to the application layer all ICMP

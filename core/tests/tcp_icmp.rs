@@ -107,3 +107,42 @@ fn frag_needed_counts_only_for_a_segment_in_flight() {
     h.run();
     assert_eq!(h.stack.path_mtu(PEER, h.now), Some(576), "genuine quote");
 }
+
+/// A genuine report of a 68-byte path MTU (or a forged one from someone on
+/// the path) does not shrink segments to a few bytes (CVE-2019-11479): the
+/// path MTU stops at `PMTU_MIN` (552, Linux's `min_pmtu`) and the segments
+/// to that peer go without Don't Fragment, for routers to cut down.
+#[test]
+fn frag_needed_below_the_floor_clamps_and_clears_dont_fragment() {
+    let mut h = Harness::new(2);
+    let (c, _iss) = h.accept_linux(7000);
+    h.stack.tcp_send(c, &[1u8; 4000]).unwrap();
+    h.run();
+    let first = h.take();
+    assert!(!first.is_empty());
+    h.stack.receive(
+        h.now,
+        h.iface,
+        &icmp_unreachable(&first[0], DstUnreachable::FragRequired, 68),
+    );
+    h.run();
+    let floor = wolfip_core::config::PMTU_MIN;
+    assert_eq!(h.stack.path_mtu(PEER, h.now), Some(floor));
+    // The retransmission and new data: no segment beyond the floor, none
+    // tiny, none with Don't Fragment.
+    h.stack.tcp_send(c, &[2u8; 4000]).unwrap();
+    let mut frames = Vec::new();
+    for _ in 0..4 {
+        h.advance(Duration::from_millis(500));
+        frames.extend(h.take());
+    }
+    assert!(!frames.is_empty());
+    for s in &frames {
+        let ip_len = build_frame(s, US, PEER).len() - 14;
+        assert!(ip_len <= floor, "{ip_len} > {floor}");
+        assert!(!s.dont_frag, "Don't Fragment still set");
+        if !s.payload.is_empty() {
+            assert!(s.payload.len() >= 400, "tiny segment: {}", s.payload.len());
+        }
+    }
+}

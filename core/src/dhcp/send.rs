@@ -130,6 +130,7 @@ pub(crate) fn send(
                 src: ciaddr.unwrap_or(Ipv4Addr::UNSPECIFIED),
                 mtu,
                 broadcast: true,
+                fragment: false,
             },
             Ipv4Addr::BROADCAST,
         ),

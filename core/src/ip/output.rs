@@ -25,6 +25,9 @@ pub struct Egress {
     pub mtu: usize,
     /// Sent to the link's broadcast address.
     pub broadcast: bool,
+    /// The path MTU was clamped at `PMTU_MIN`: datagrams go without Don't
+    /// Fragment whatever the sender asked (see `ip::pmtu`).
+    pub fragment: bool,
 }
 
 /// Why a datagram could not be sent.
@@ -82,6 +85,7 @@ impl Net {
                 src,
                 mtu: loop_mtu,
                 broadcast: false,
+                fragment: false,
             });
         }
         // RFC 1122 §3.2.1.3(g): a loopback source never leaves the host.
@@ -111,6 +115,7 @@ impl Net {
                 src,
                 mtu: f.mtu,
                 broadcast: true,
+                fragment: false,
             });
         }
         if dst.is_multicast() || dst.is_unspecified() {
@@ -149,13 +154,17 @@ impl Net {
             (None, None) => return Err(SendError::NoRoute),
         };
         let broadcast = addr.and_then(|a| a.broadcast()) == Some(dst);
-        let mtu = self.pmtu.get(dst, now).map_or(f.mtu, |p| p.min(f.mtu));
+        let (mtu, fragment) = match self.pmtu.path(dst, now) {
+            Some((p, fragment)) => (p.min(f.mtu), fragment),
+            None => (f.mtu, false),
+        };
         Ok(Egress {
             iface: hop.iface,
             via: hop.via,
             src,
             mtu,
             broadcast,
+            fragment,
         })
     }
 
@@ -178,9 +187,10 @@ impl Net {
         }
         let mtu = eg.mtu.min(FRAME_SIZE - ETH_HDR);
         let per_frag = (mtu - IP_HDR) & !7;
+        let dont_frag = meta.dont_frag && !eg.fragment;
         let nfrags = if total + IP_HDR <= mtu {
             1
-        } else if meta.dont_frag {
+        } else if dont_frag {
             return Err(SendError::TooBig);
         } else {
             total.div_ceil(per_frag)
@@ -265,7 +275,7 @@ impl Net {
                 ttl: meta.ttl,
                 tos: meta.tos,
                 ident,
-                dont_frag: meta.dont_frag,
+                dont_frag,
                 more_frags: more,
                 frag_offset: offset as u16,
             };

@@ -2,9 +2,15 @@
 //! `PMTU_ENTRIES` slots for ten minutes each (RFC 1191 §6.3). A full table
 //! gives the new report the slot of the entry closest to expiry (the
 //! oldest); expired entries are freed at the next dispatch.
+//!
+//! No report takes the MTU below `PMTU_MIN` (552, Linux's `min_pmtu`): a
+//! lower one sets `PMTU_MIN` and marks the path as fragmenting, so that
+//! datagrams to it go without Don't Fragment and routers cut them down.
+//! Otherwise one forged report would make TCP send segments of a few bytes
+//! each for ten minutes (CVE-2019-11479's resource exhaustion).
 
 use crate::addr::Ipv4Addr;
-use crate::config::{MIN_MTU, PMTU_ENTRIES};
+use crate::config::{PMTU_ENTRIES, PMTU_MIN};
 use crate::time::{Duration, Instant};
 
 const LIFETIME: Duration = Duration::from_secs(600);
@@ -16,6 +22,8 @@ const PLATEAUS: [u16; 10] = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 29
 struct Entry {
     dst: Ipv4Addr,
     mtu: u16,
+    /// A report below `PMTU_MIN` was clamped: send without Don't Fragment.
+    fragment: bool,
     expires: Instant,
 }
 
@@ -56,17 +64,25 @@ impl PmtuCache {
 
     /// The learned MTU towards `dst`, if any and still fresh.
     pub fn get(&self, dst: Ipv4Addr, now: Instant) -> Option<usize> {
+        self.path(dst, now).map(|(mtu, _)| mtu)
+    }
+
+    /// The learned MTU towards `dst` and whether datagrams to it must go
+    /// without Don't Fragment (a report below `PMTU_MIN` was clamped).
+    pub fn path(&self, dst: Ipv4Addr, now: Instant) -> Option<(usize, bool)> {
         self.entries
             .iter()
             .flatten()
             .find(|e| e.dst == dst && now < e.expires)
-            .map(|e| usize::from(e.mtu))
+            .map(|e| (usize::from(e.mtu), e.fragment))
     }
 
     /// Records a "fragmentation needed" report for `dst`. `reported` is the
     /// next-hop MTU field (0 from old routers: then the plateau below
     /// `sent_len`, the length of the datagram that was too big). Only ever
-    /// lowers the MTU, never below 68. Returns the new MTU if it changed.
+    /// lowers the MTU, never below `PMTU_MIN` (a lower report sets
+    /// `PMTU_MIN` and lets the path fragment). Returns the new MTU if it
+    /// changed.
     pub fn update(
         &mut self,
         dst: Ipv4Addr,
@@ -84,14 +100,19 @@ impl PmtuCache {
         } else {
             reported
         };
-        mtu = mtu.max(MIN_MTU as u16);
-        let current = self.get(dst, now).unwrap_or(link_mtu);
-        if usize::from(mtu) >= current {
+        let floor = PMTU_MIN.min(usize::from(u16::MAX)) as u16;
+        let fragment = mtu < floor;
+        mtu = mtu.max(floor);
+        let (current, fragmenting) = self.path(dst, now).unwrap_or((link_mtu, false));
+        // Lower only; at the floor, a report below it turns fragmenting on.
+        let lower = usize::from(mtu) < current;
+        if !lower && !(usize::from(mtu) == current && fragment && !fragmenting) {
             return None;
         }
         let entry = Entry {
             dst,
             mtu,
+            fragment,
             expires: now + LIFETIME,
         };
         let slot = self
@@ -126,7 +147,9 @@ mod tests {
         let t = Instant::from_secs(1);
         assert_eq!(c.update(d, 1400, 1500, 1500, t), Some(1400));
         assert_eq!(c.update(d, 1450, 1500, 1500, t), None, "never raised");
-        assert_eq!(c.update(d, 20, 1500, 1500, t), Some(68), "floor of 68");
+        assert_eq!(c.path(d, t), Some((1400, false)));
+        assert_eq!(c.update(d, 20, 1500, 1500, t), Some(PMTU_MIN), "floor");
+        assert_eq!(c.path(d, t), Some((PMTU_MIN, true)), "fragmenting");
         assert_eq!(c.get(d, t + LIFETIME), None);
         assert_eq!(c.occupancy(), 1);
         c.expire(t + LIFETIME);

@@ -186,7 +186,15 @@ pub(crate) fn send(
         // Path MTU discovery (RFC 1191): TCP segments never fragment.
         dont_frag: true,
     };
-    match net.send_ip(now, &eg, dst, meta, &header[..n], seg.payload) {
+    // TCP sizes its segments to the path MTU and never leans on
+    // fragmentation, even towards a path clamped at PMTU_MIN (whose
+    // datagrams go without DF, for routers further on).
+    let sent = if 20 + n + seg.payload.len() > mtu {
+        Err(SendError::TooBig)
+    } else {
+        net.send_ip(now, &eg, dst, meta, &header[..n], seg.payload)
+    };
+    match sent {
         Ok(()) => {}
         Err(SendError::TooBig) => {
             // The path MTU dropped below our segment size: shrink the MSS

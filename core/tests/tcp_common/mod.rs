@@ -140,8 +140,18 @@ pub struct Harness {
 impl Harness {
     /// A stack at 192.0.2.2/24 that already knows the peer's MAC.
     pub fn new(seed: u64) -> Harness {
+        Harness::with_mtu(seed, IfaceConfig::ethernet(US_MAC).mtu)
+    }
+
+    /// [`Harness::new`] on a link whose MTU is `mtu`.
+    pub fn with_mtu(seed: u64, mtu: usize) -> Harness {
         let mut stack = Box::new(Stack::new(&mut FixedSeed(seed)));
-        let iface = stack.add_interface(IfaceConfig::ethernet(US_MAC)).unwrap();
+        let iface = stack
+            .add_interface(IfaceConfig {
+                mtu,
+                ..IfaceConfig::ethernet(US_MAC)
+            })
+            .unwrap();
         stack
             .set_ipv4(iface, Some("192.0.2.2/24".parse().unwrap()))
             .unwrap();

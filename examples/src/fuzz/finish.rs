@@ -33,6 +33,21 @@ pub fn finish(run: &mut Run) {
         run.now += DRAIN_STEP;
         run.settle(AFTER);
     }
+    // Every table an outsider can fill is empty again (ARP and PMTU
+    // entries age on their own, longer; events wait for the application).
+    let o = run.stack.occupancy();
+    let busy = [
+        ("SYN queue", o.tcp_syn_queue),
+        ("TCP sockets", o.tcp_sockets),
+        ("reassembly", o.reassembly),
+        ("frame slots", o.tx_frames),
+        ("loopback", o.loopback_frames),
+        ("unresolved ARP entries", o.arp_incomplete),
+        ("UDP sockets", o.udp_sockets),
+    ];
+    for (table, n) in busy {
+        assert_eq!(n, 0, "invariant: {table} not idle after the drain: {o}");
+    }
     let free = run.stack.tcp_free_slots();
     assert_eq!(
         free,
