@@ -106,7 +106,8 @@ impl PmtuCache {
         let (current, fragmenting) = self.path(dst, now).unwrap_or((link_mtu, false));
         // Lower only; at the floor, a report below it turns fragmenting on.
         let lower = usize::from(mtu) < current;
-        if !lower && !(usize::from(mtu) == current && fragment && !fragmenting) {
+        let starts_fragmenting = usize::from(mtu) == current && fragment && !fragmenting;
+        if !(lower || starts_fragmenting) {
             return None;
         }
         let entry = Entry {
