@@ -44,6 +44,30 @@ pub struct TxPool {
     meta: [Meta; TX_FRAMES],
     frames: [[u8; FRAME_SIZE]; TX_FRAMES],
     next_seq: u32,
+    /// Slots in each state (`Counts::of`), kept by [`TxPool::set`], so
+    /// that the questions asked for every frame sent (room left, frames
+    /// waiting for ARP, anything ready) need no scan of the slots.
+    counts: Counts,
+}
+
+/// How many slots are in each state.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    free: u16,
+    ready: u16,
+    awaiting_arp: u16,
+}
+
+impl Counts {
+    /// The counter of `state` (none for `Reserved`).
+    fn of(&mut self, state: State) -> Option<&mut u16> {
+        match state {
+            State::Free => Some(&mut self.free),
+            State::Ready => Some(&mut self.ready),
+            State::AwaitArp(_) => Some(&mut self.awaiting_arp),
+            State::Reserved => None,
+        }
+    }
 }
 
 impl Default for TxPool {
@@ -64,6 +88,25 @@ impl TxPool {
             }; TX_FRAMES],
             frames: [[0; FRAME_SIZE]; TX_FRAMES],
             next_seq: 0,
+            counts: Counts {
+                free: TX_FRAMES as u16,
+                ready: 0,
+                awaiting_arp: 0,
+            },
+        }
+    }
+
+    /// Moves slot `i` to `state`, keeping the counts.
+    fn set(&mut self, i: usize, state: State) {
+        let Some(m) = self.meta.get_mut(i) else {
+            return;
+        };
+        let old = core::mem::replace(&mut m.state, state);
+        if let Some(c) = self.counts.of(old) {
+            *c -= 1;
+        }
+        if let Some(c) = self.counts.of(state) {
+            *c += 1;
         }
     }
 
@@ -74,15 +117,12 @@ impl TxPool {
 
     /// Free slots.
     pub fn free(&self) -> usize {
-        self.meta.iter().filter(|m| m.state == State::Free).count()
+        usize::from(self.counts.free)
     }
 
     /// Slots waiting for ARP.
     pub fn pending(&self) -> usize {
-        self.meta
-            .iter()
-            .filter(|m| matches!(m.state, State::AwaitArp(_)))
-            .count()
+        usize::from(self.counts.awaiting_arp)
     }
 
     /// Whether `n` more frames may wait for ARP.
@@ -92,20 +132,28 @@ impl TxPool {
 
     /// Whether any frame is ready to go.
     pub fn has_ready(&self) -> bool {
-        self.meta.iter().any(|m| m.state == State::Ready)
+        self.counts.ready > 0
     }
 
     /// Whether a frame of `iface` is ready to go.
     pub fn has_ready_on(&self, iface: IfaceId) -> bool {
-        self.meta
-            .iter()
-            .any(|m| m.state == State::Ready && m.iface == iface)
+        self.has_ready()
+            && self
+                .meta
+                .iter()
+                .any(|m| matches!(m.state, State::Ready) && m.iface == iface)
     }
 
     /// Takes a free slot and returns its index and buffer.
     pub fn reserve(&mut self) -> Option<(usize, &mut [u8; FRAME_SIZE])> {
-        let i = self.meta.iter().position(|m| m.state == State::Free)?;
-        self.meta[i].state = State::Reserved;
+        if self.counts.free == 0 {
+            return None;
+        }
+        let i = self
+            .meta
+            .iter()
+            .position(|m| matches!(m.state, State::Free))?;
+        self.set(i, State::Reserved);
         Some((i, &mut self.frames[i]))
     }
 
@@ -118,11 +166,14 @@ impl TxPool {
     pub fn commit(&mut self, slot: usize, iface: IfaceId, len: usize, await_arp: Option<Ipv4Addr>) {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
-        if let Some(m) = self.meta.get_mut(slot) {
-            m.state = match await_arp {
+        self.set(
+            slot,
+            match await_arp {
                 Some(ip) => State::AwaitArp(ip),
                 None => State::Ready,
-            };
+            },
+        );
+        if let Some(m) = self.meta.get_mut(slot) {
             m.iface = iface;
             m.len = len.min(FRAME_SIZE) as u16;
             m.seq = seq;
@@ -131,19 +182,17 @@ impl TxPool {
 
     /// Gives a reserved slot back unused.
     pub fn release(&mut self, slot: usize) {
-        if let Some(m) = self.meta.get_mut(slot) {
-            m.state = State::Free;
-        }
+        self.set(slot, State::Free);
     }
 
     /// `via` on `iface` resolved to `mac`: fills in the destination address
     /// of every frame waiting for it and makes them ready. Returns how many.
     pub fn resolve(&mut self, iface: IfaceId, via: Ipv4Addr, mac: EthernetAddress) -> usize {
         let mut n = 0;
-        for (m, f) in self.meta.iter_mut().zip(self.frames.iter_mut()) {
-            if m.iface == iface && m.state == State::AwaitArp(via) {
-                f[..6].copy_from_slice(mac.as_bytes());
-                m.state = State::Ready;
+        for i in 0..TX_FRAMES {
+            if self.waits_for(i, iface, via) {
+                self.frames[i][..6].copy_from_slice(mac.as_bytes());
+                self.set(i, State::Ready);
                 n += 1;
             }
         }
@@ -154,13 +203,20 @@ impl TxPool {
     /// many.
     pub fn drop_pending(&mut self, iface: IfaceId, via: Ipv4Addr) -> usize {
         let mut n = 0;
-        for m in self.meta.iter_mut() {
-            if m.iface == iface && m.state == State::AwaitArp(via) {
-                m.state = State::Free;
+        for i in 0..TX_FRAMES {
+            if self.waits_for(i, iface, via) {
+                self.set(i, State::Free);
                 n += 1;
             }
         }
         n
+    }
+
+    /// Whether slot `i` holds a frame of `iface` waiting for `via`.
+    fn waits_for(&self, i: usize, iface: IfaceId, via: Ipv4Addr) -> bool {
+        self.meta
+            .get(i)
+            .is_some_and(|m| m.iface == iface && m.state == State::AwaitArp(via))
     }
 
     /// Drops the oldest frame waiting for ARP; false if none waits.
@@ -168,12 +224,14 @@ impl TxPool {
         let base = self.next_seq;
         let oldest = self
             .meta
-            .iter_mut()
-            .filter(|m| matches!(m.state, State::AwaitArp(_)))
-            .max_by_key(|m| base.wrapping_sub(m.seq));
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| matches!(m.state, State::AwaitArp(_)))
+            .max_by_key(|(_, m)| base.wrapping_sub(m.seq))
+            .map(|(i, _)| i);
         match oldest {
-            Some(m) => {
-                m.state = State::Free;
+            Some(i) => {
+                self.set(i, State::Free);
                 true
             }
             None => false,
@@ -182,19 +240,22 @@ impl TxPool {
 
     /// Drops every frame of `iface` (the interface went away).
     pub fn drop_iface(&mut self, iface: IfaceId) {
-        for m in self.meta.iter_mut() {
-            if m.iface == iface && m.state != State::Reserved {
-                m.state = State::Free;
+        for i in 0..TX_FRAMES {
+            if self.meta[i].iface == iface && !matches!(self.meta[i].state, State::Reserved) {
+                self.set(i, State::Free);
             }
         }
     }
 
     fn oldest_ready(&self, iface: IfaceId) -> Option<usize> {
+        if self.counts.ready == 0 {
+            return None;
+        }
         let base = self.next_seq;
         self.meta
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.iface == iface && m.state == State::Ready)
+            .filter(|(_, m)| m.iface == iface && matches!(m.state, State::Ready))
             // Age relative to the next sequence number survives wrap-around.
             .max_by_key(|(_, m)| base.wrapping_sub(m.seq))
             .map(|(i, _)| i)
@@ -208,7 +269,7 @@ impl TxPool {
             let len = usize::from(self.meta[i].len);
             match dev.transmit(now, &self.frames[i][..len]) {
                 Ok(()) => {
-                    self.meta[i].state = State::Free;
+                    self.set(i, State::Free);
                     out.sent += 1;
                 }
                 Err(_) => {
@@ -293,5 +354,65 @@ mod tests {
         assert_eq!(dev.frames, vec![vec![2, 1, 2, 3, 4, 5, 1]]);
         assert_eq!(p.drop_pending(IfaceId(1), Ipv4Addr::new(192, 0, 2, 9)), 1);
         assert_eq!(p.free(), TX_FRAMES);
+    }
+
+    /// The counts kept by `set` always equal a scan of the slots, whatever
+    /// the order of operations.
+    #[test]
+    fn counts_follow_every_operation() {
+        let mut p = TxPool::new();
+        let mut x = 12345u32;
+        let mut next = move || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            x >> 16
+        };
+        let ip = |n: u32| Ipv4Addr::new(192, 0, 2, (n % 3) as u8 + 1);
+        let mut reserved = Vec::new();
+        for _ in 0..5000 {
+            match next() % 8 {
+                0 | 1 => {
+                    if let Some((i, _)) = p.reserve() {
+                        reserved.push(i);
+                    }
+                }
+                2 | 3 => {
+                    if let Some(i) = reserved.pop() {
+                        let arp = (next() % 2 == 0).then(|| ip(next()));
+                        p.commit(i, IfaceId(1 + (next() % 2) as u8), 60, arp);
+                    }
+                }
+                4 => {
+                    if let Some(i) = reserved.pop() {
+                        p.release(i);
+                    }
+                }
+                5 => {
+                    p.resolve(IfaceId(1), ip(next()), EthernetAddress([2, 0, 0, 0, 0, 9]));
+                }
+                6 => {
+                    match next() % 3 {
+                        0 => {
+                            p.drop_pending(IfaceId(2), ip(next()));
+                        }
+                        1 => {
+                            p.drop_oldest_pending();
+                        }
+                        _ => p.drop_iface(IfaceId(2)),
+                    }
+                }
+                _ => {
+                    let mut dev = Sink {
+                        frames: vec![],
+                        room: (next() % 4) as usize,
+                    };
+                    p.flush(IfaceId(1 + (next() % 2) as u8), Instant::ZERO, &mut dev);
+                }
+            }
+            let scan = |f: fn(&State) -> bool| p.meta.iter().filter(|m| f(&m.state)).count();
+            assert_eq!(p.free(), scan(|s| matches!(s, State::Free)));
+            assert_eq!(p.pending(), scan(|s| matches!(s, State::AwaitArp(_))));
+            assert_eq!(p.has_ready(), scan(|s| matches!(s, State::Ready)) > 0);
+            assert_eq!(scan(|s| matches!(s, State::Reserved)), reserved.len());
+        }
     }
 }
