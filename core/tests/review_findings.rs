@@ -1,0 +1,92 @@
+//! Findings of the review of the SYN-cookie, rate-limit, ARP-table, PMTU
+//! and martian changes: each test shows one bug (and passes with its fix).
+
+mod tcp_common;
+use tcp_common::*;
+
+use wolfip_core::wire::{SeqNumber, TcpControl};
+use wolfip_core::TcpState;
+
+const ISS: u32 = 9000;
+
+/// A SYN from the peer's `port`; returns the SYN-ACK.
+fn syn(h: &mut Harness, port: u16, peer_iss: u32, opts: SynOpts) -> Seg {
+    let mut s = Seg::to_us(TcpControl::Syn, peer_iss, None).with_ports(port, PORT);
+    s.mss = opts.mss;
+    s.window_scale = opts.ws;
+    s.sack_permitted = opts.sack;
+    if opts.ts {
+        s.timestamp = Some((1000, 0));
+    }
+    h.send(&s);
+    let sa = h.take_one();
+    assert!(sa.is_syn() && sa.dst_port == port, "{sa:?}");
+    sa
+}
+
+/// The ACK completing the handshake `sa` began.
+fn ack_of(sa: &Seg, peer_iss: u32) -> Seg {
+    let mut s = Seg::to_us(TcpControl::None, add(peer_iss, 1), Some(add(sa.seq.0, 1)))
+        .with_ports(sa.dst_port, PORT);
+    if let Some((tsval, _)) = sa.timestamp {
+        s.timestamp = Some((1001, tsval));
+    }
+    s
+}
+
+/// The listen backlog bounds the accept queue (listen.rs: "a listener
+/// holds at most `backlog` requests and unaccepted connections together,
+/// as Linux counts its backlog"; Linux's tcp_v4_syn_recv_sock refuses any
+/// completing handshake, queued or cookie, once sk_acceptq_is_full). With
+/// the backlog filled by requests, SYN cookies let `backlog` more
+/// handshakes complete; the queued requests' ACKs then completed too, with
+/// no check, and the accept queue grew to twice the backlog.
+#[test]
+fn queued_request_completion_overflows_accept_queue_after_cookies() {
+    let mut h = Harness::new(11);
+    let l = h.listen(2);
+    let a = syn(&mut h, 41001, ISS, SynOpts::PLAIN);
+    let b = syn(&mut h, 41002, ISS, SynOpts::PLAIN);
+    // The backlog is full of requests: cookies.
+    let c = syn(&mut h, 41003, ISS, SynOpts::PLAIN);
+    let d = syn(&mut h, 41004, ISS, SynOpts::PLAIN);
+    assert_eq!(h.stack.stats().tcp.syn_cookies_sent, 2);
+    h.send(&ack_of(&c, ISS));
+    h.send(&ack_of(&d, ISS));
+    assert_eq!(h.stack.stats().tcp.syn_cookies_accepted, 2);
+    // The accept queue is full (2 == backlog): the requests' ACKs must
+    // wait (the peers retry), not add to it.
+    h.send(&ack_of(&a, ISS));
+    h.send(&ack_of(&b, ISS));
+    assert_eq!(
+        h.stack.occupancy().tcp_accept_queue,
+        2,
+        "accept queue beyond the backlog of 2"
+    );
+    // Once the application accepts, a retried ACK gets in.
+    let _ = h.stack.tcp_accept(l).unwrap();
+    h.send(&ack_of(&a, ISS));
+    assert_eq!(h.stack.occupancy().tcp_accept_queue, 2);
+}
+
+/// RFC 4987 §3.6 / listen.rs: "data and FIN in `seg` are processed as
+/// usual" for the ACK completing a cookie handshake.
+#[test]
+fn cookie_ack_with_data_and_fin() {
+    let mut h = Harness::new(12);
+    let l = h.listen(1);
+    syn(&mut h, 41001, ISS, SynOpts::PLAIN);
+    let c = syn(&mut h, 41003, ISS, SynOpts::PLAIN);
+    assert_eq!(h.stack.stats().tcp.syn_cookies_sent, 1);
+    let mut fin = ack_of(&c, ISS).with_payload(b"hi");
+    fin.control = TcpControl::Fin;
+    h.send(&fin);
+    let (s, _) = h.stack.tcp_accept(l).unwrap();
+    assert_eq!(h.stack.tcp_state(s), Some(TcpState::CloseWait));
+    let out = h.take();
+    assert!(
+        out.iter()
+            .any(|x| x.ack == Some(SeqNumber(add(ISS, 4))) && x.dst_port == 41003),
+        "{out:?}"
+    );
+}
