@@ -90,3 +90,44 @@ fn cookie_ack_with_data_and_fin() {
         "{out:?}"
     );
 }
+
+/// On a link whose MTU (300) is below `PMTU_MIN` (552), a genuine report
+/// of a smaller path MTU (200) further on was ignored altogether: the
+/// floor (552) is not below the link's MTU, so no entry was made and the
+/// segments kept Don't Fragment, black-holed by that router for ever. A
+/// report below the floor must clear DF however small the link (Linux's
+/// __ip_rt_update_pmtu: `mtu = min(old_mtu, min_pmtu)` and the route is
+/// locked, so DF is off; RFC 1191 §3: a host must not ignore it).
+#[test]
+fn frag_needed_below_floor_on_small_link_keeps_dont_fragment() {
+    use wolfip_core::wire::DstUnreachable;
+    use wolfip_core::Duration;
+    let mut h = Harness::with_mtu(13, 300);
+    let (c, _iss) = h.accept_linux(7000);
+    h.stack.tcp_send(c, &[1u8; 2000]).unwrap();
+    h.run();
+    let first = h.take();
+    assert!(!first.is_empty());
+    for s in &first {
+        assert!(build_frame(s, US, PEER).len() - 14 <= 300, "link MTU");
+    }
+    h.stack.receive(
+        h.now,
+        h.iface,
+        &icmp_unreachable(&first[0], DstUnreachable::FragRequired, 200),
+    );
+    h.run();
+    let mut frames = Vec::new();
+    for _ in 0..4 {
+        h.advance(Duration::from_millis(500));
+        frames.extend(h.take());
+    }
+    assert!(!frames.is_empty());
+    for s in &frames {
+        assert!(build_frame(s, US, PEER).len() - 14 <= 300, "link MTU");
+        assert!(
+            !s.dont_frag,
+            "Don't Fragment still set towards a 200-byte path"
+        );
+    }
+}
