@@ -131,3 +131,30 @@ fn frag_needed_below_floor_on_small_link_keeps_dont_fragment() {
         );
     }
 }
+
+/// The RST limit exists so that we cannot be made an amplifier or
+/// reflector towards forged sources (rate_limit.rs); a RST over loopback
+/// goes to ourselves and reflects nothing. Yet one shared bucket served
+/// both: a flood of stray ACKs from the wire (which any off-path host can
+/// send) emptied it, and a local connect to a closed loopback port then
+/// got no RST: no ECONNREFUSED (RFC 9293 §3.10.7.1, §3.10.7.3), the
+/// connect hung through its SYN retransmissions instead.
+#[test]
+fn wire_ack_flood_suppresses_loopback_connection_refused() {
+    use wolfip_core::{Ipv4Addr, SocketAddrV4, TcpError};
+    let mut h = Harness::new(14);
+    for i in 0..200u32 {
+        let stray = Seg::to_us(TcpControl::None, 1000 + i, Some(5000 + i)).with_ports(50000, 81);
+        h.send(&stray);
+    }
+    assert!(h.stack.stats().tcp.rst_rate_limited > 0);
+    h.take();
+    let c = h.stack.tcp_open().unwrap();
+    let now = h.now;
+    h.stack
+        .tcp_connect(c, SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9), now)
+        .unwrap();
+    h.run();
+    assert_eq!(h.stack.tcp_state(c), Some(TcpState::Closed));
+    assert_eq!(h.stack.tcp_take_error(c), Some(TcpError::Refused));
+}
