@@ -1,6 +1,7 @@
 //! Findings of the review of the SYN-cookie, rate-limit, ARP-table, PMTU
 //! and martian changes: each test shows one bug (and passes with its fix).
 
+mod common;
 mod tcp_common;
 use tcp_common::*;
 
@@ -192,4 +193,70 @@ fn cookie_rounds_small_peer_mss_up_to_536() {
             seg.payload.len()
         );
     }
+}
+
+/// RFC 1122 §2.3.2.2: the link layer "SHOULD save (rather than discard) at
+/// least one (the latest) packet of each set of packets destined to the
+/// same unresolved IP address". The waiting-frame slots (ARP_PENDING,
+/// shared) made room by dropping the oldest waiting frame whatever its
+/// address, so datagrams to one unresolved address (here: answers to a
+/// spoofed on-link source, which never resolves) pushed out the only
+/// frame of a legitimate resolution in progress, while that one address
+/// kept all the slots. (Linux's arp_queue is per neighbour.)
+#[test]
+fn one_unresolved_address_evicts_another_addresses_only_waiting_frame() {
+    use common::{
+        input, ip_frame, is_arp, parse_ip, run, sock, stack_with_peer, udp_packet, OTHER_IP,
+        OTHER_MAC, OUR_IP, T0,
+    };
+    use wolfip_core::config::ARP_PENDING;
+    use wolfip_core::wire::{ArpOperation, IpProtocol};
+    let (mut s, id) = stack_with_peer(16);
+    let echo = s.udp_open().unwrap();
+    s.udp_bind(echo, sock(wolfip_core::Ipv4Addr::UNSPECIFIED, 7))
+        .unwrap();
+    // A resolution in progress for OTHER_IP, one datagram waiting for it.
+    let u = s.udp_open().unwrap();
+    s.udp_send_to(u, b"legit", Some(sock(OTHER_IP, 9)), T0)
+        .unwrap();
+    run(&mut s, T0, id);
+    // A spoofed on-link source: every answer to it waits for ARP.
+    let spoofed = wolfip_core::Ipv4Addr::new(192, 0, 2, 100);
+    let mut now = T0;
+    for _ in 0..ARP_PENDING + 2 {
+        now += common::ms(1);
+        let f = ip_frame(
+            spoofed,
+            OUR_IP,
+            IpProtocol::Udp,
+            &udp_packet(spoofed, OUR_IP, 1000, 7, b"flood"),
+        );
+        input(&mut s, now, id, &f);
+        let mut buf = [0u8; 16];
+        let (n, meta) = s.udp_recv_from(echo, &mut buf).expect("delivered");
+        s.udp_send_to(echo, &buf[..n], Some(meta.from), now)
+            .unwrap();
+        run(&mut s, now, id);
+    }
+    // OTHER_IP answers: its datagram must still be there to go.
+    let reply = common::arp_frame(
+        common::OUR_MAC,
+        ArpOperation::Reply,
+        OTHER_MAC,
+        OTHER_IP,
+        common::OUR_MAC,
+        OUR_IP,
+    );
+    let out = input(&mut s, now, id, &reply);
+    let sent: Vec<_> = out
+        .iter()
+        .filter(|f| !is_arp(f))
+        .map(|f| parse_ip(f))
+        .filter(|f| f.ip.dst_addr == OTHER_IP)
+        .collect();
+    assert_eq!(
+        sent.len(),
+        1,
+        "OTHER_IP's only waiting datagram was dropped"
+    );
 }
