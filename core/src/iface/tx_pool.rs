@@ -163,17 +163,35 @@ impl TxPool {
         n
     }
 
-    /// Drops the oldest frame waiting for ARP; false if none waits.
-    pub fn drop_oldest_pending(&mut self) -> bool {
+    /// Drops a frame waiting for ARP to make room for one to `via` on
+    /// `iface`; false if none waits. RFC 1122 §2.3.2.2 keeps "at least one
+    /// (the latest)" packet of each unresolved address: the oldest frame of
+    /// `via` itself goes first, then the oldest of an address with several
+    /// waiting, and only when every address has one, the oldest of all. So
+    /// the frames to one address (a spoofed source we answer) cannot push
+    /// out another resolution's only frame.
+    pub fn drop_oldest_pending(&mut self, iface: IfaceId, via: Ipv4Addr) -> bool {
         let base = self.next_seq;
-        let oldest = self
-            .meta
-            .iter_mut()
-            .filter(|m| matches!(m.state, State::AwaitArp(_)))
-            .max_by_key(|m| base.wrapping_sub(m.seq));
-        match oldest {
-            Some(m) => {
-                m.state = State::Free;
+        let meta = &self.meta;
+        let key = |m: &Meta| match m.state {
+            State::AwaitArp(ip) => Some((m.iface, ip)),
+            _ => None,
+        };
+        let oldest = |pick: &dyn Fn(&Meta) -> bool| {
+            meta.iter()
+                .enumerate()
+                .filter(|(_, m)| pick(m))
+                .max_by_key(|(_, m)| base.wrapping_sub(m.seq))
+                .map(|(i, _)| i)
+        };
+        let several =
+            |k: (IfaceId, Ipv4Addr)| meta.iter().filter(|m| key(m) == Some(k)).count() > 1;
+        let victim = oldest(&|m| key(m) == Some((iface, via)))
+            .or_else(|| oldest(&|m| key(m).is_some_and(several)))
+            .or_else(|| oldest(&|m| key(m).is_some()));
+        match victim {
+            Some(i) => {
+                self.meta[i].state = State::Free;
                 true
             }
             None => false,
