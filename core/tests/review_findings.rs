@@ -260,3 +260,51 @@ fn one_unresolved_address_evicts_another_addresses_only_waiting_frame() {
         "OTHER_IP's only waiting datagram was dropped"
     );
 }
+
+/// `Stack::poll_at` says when the stack next needs to run. A connection
+/// whose last send found no route is `route_blocked`, and then its delayed
+/// ACK's deadline is not counted (timers.rs), on the grounds that the
+/// retransmission timer will try again. But once the route is back and
+/// the peer acknowledges everything, the retransmission timer stops while
+/// the flag stays set (only a send clears it): the peer's next data owes
+/// a delayed ACK and poll_at no longer says when. A caller that sleeps
+/// until poll_at sends it only when something else wakes it (here the
+/// keepalive-free connection sleeps for a minute; the peer's RTO comes
+/// first and costs it a retransmission).
+#[test]
+fn delayed_ack_after_route_returns_has_no_deadline() {
+    use wolfip_core::Duration;
+    let mut h = Harness::new(17);
+    let (c, iss) = h.accept_linux(7000);
+    h.stack.tcp_send(c, &[1u8; 100]).unwrap();
+    h.run();
+    let data = h.take_one();
+    let tsval = data.timestamp.map(|t| t.0).unwrap_or(0);
+    // The route goes away: the retransmission finds none.
+    h.stack.set_ipv4(h.iface, None).unwrap();
+    h.advance(Duration::from_millis(1500));
+    assert!(h.stack.tcp_info(c).unwrap().timeouts >= 1);
+    // It comes back; the peer acknowledges our data, then sends one byte.
+    h.stack
+        .set_ipv4(h.iface, Some("192.0.2.2/24".parse().unwrap()))
+        .unwrap();
+    h.send(&Seg::to_us(TcpControl::None, add(7000, 1), Some(add(iss, 101))).with_ts(1002, tsval));
+    h.send(
+        &Seg::to_us(TcpControl::None, add(7000, 1), Some(add(iss, 101)))
+            .with_payload(b"x")
+            .with_ts(1003, tsval),
+    );
+    let acked = |segs: &[Seg]| segs.iter().any(|s| s.ack == Some(SeqNumber(add(7000, 2))));
+    if acked(&h.take()) {
+        return; // the ACK went at once
+    }
+    let at = h.stack.poll_at(h.now);
+    assert!(
+        at.is_some_and(|t| t <= h.now + Duration::from_secs(1)),
+        "a delayed ACK is owed but poll_at says {at:?} (now {:?})",
+        h.now
+    );
+    // Run when poll_at says: the ACK goes.
+    h.advance_to_deadline(Duration::from_secs(1));
+    assert!(acked(&h.take()));
+}
