@@ -281,13 +281,13 @@ impl UdpSockets {
             })
     }
 
-    /// Whether any open socket holds `port` on any address (the DNS
-    /// resolver avoids such ports for its queries).
     /// Sockets open.
     pub(crate) fn open_count(&self) -> usize {
         self.sockets.iter().filter(|s| s.open).count()
     }
 
+    /// Whether any open socket holds `port` on any address (the DNS
+    /// resolver avoids such ports for its queries).
     pub(crate) fn port_in_use(&self, port: u16) -> bool {
         self.sockets
             .iter()

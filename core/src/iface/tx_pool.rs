@@ -219,17 +219,33 @@ impl TxPool {
             .is_some_and(|m| m.iface == iface && m.state == State::AwaitArp(via))
     }
 
-    /// Drops the oldest frame waiting for ARP; false if none waits.
-    pub fn drop_oldest_pending(&mut self) -> bool {
+    /// Drops a frame waiting for ARP to make room for one to `via` on
+    /// `iface`; false if none waits. RFC 1122 §2.3.2.2 keeps "at least one
+    /// (the latest)" packet of each unresolved address: the oldest frame of
+    /// `via` itself goes first, then the oldest of an address with several
+    /// waiting, and only when every address has one, the oldest of all. So
+    /// the frames to one address (a spoofed source we answer) cannot push
+    /// out another resolution's only frame.
+    pub fn drop_oldest_pending(&mut self, iface: IfaceId, via: Ipv4Addr) -> bool {
         let base = self.next_seq;
-        let oldest = self
-            .meta
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| matches!(m.state, State::AwaitArp(_)))
-            .max_by_key(|(_, m)| base.wrapping_sub(m.seq))
-            .map(|(i, _)| i);
-        match oldest {
+        let meta = &self.meta;
+        let key = |m: &Meta| match m.state {
+            State::AwaitArp(ip) => Some((m.iface, ip)),
+            _ => None,
+        };
+        let oldest = |pick: &dyn Fn(&Meta) -> bool| {
+            meta.iter()
+                .enumerate()
+                .filter(|(_, m)| pick(m))
+                .max_by_key(|(_, m)| base.wrapping_sub(m.seq))
+                .map(|(i, _)| i)
+        };
+        let several =
+            |k: (IfaceId, Ipv4Addr)| meta.iter().filter(|m| key(m) == Some(k)).count() > 1;
+        let victim = oldest(&|m| key(m) == Some((iface, via)))
+            .or_else(|| oldest(&|m| key(m).is_some_and(several)))
+            .or_else(|| oldest(&|m| key(m).is_some()));
+        match victim {
             Some(i) => {
                 self.set(i, State::Free);
                 true
@@ -389,17 +405,15 @@ mod tests {
                 5 => {
                     p.resolve(IfaceId(1), ip(next()), EthernetAddress([2, 0, 0, 0, 0, 9]));
                 }
-                6 => {
-                    match next() % 3 {
-                        0 => {
-                            p.drop_pending(IfaceId(2), ip(next()));
-                        }
-                        1 => {
-                            p.drop_oldest_pending();
-                        }
-                        _ => p.drop_iface(IfaceId(2)),
+                6 => match next() % 3 {
+                    0 => {
+                        p.drop_pending(IfaceId(2), ip(next()));
                     }
-                }
+                    1 => {
+                        p.drop_oldest_pending(IfaceId(1), ip(next()));
+                    }
+                    _ => p.drop_iface(IfaceId(2)),
+                },
                 _ => {
                     let mut dev = Sink {
                         frames: vec![],

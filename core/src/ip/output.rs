@@ -233,13 +233,15 @@ impl Net {
         } else {
             if await_arp.is_some() {
                 // RFC 1122 §2.3.2.2: keep "at least one (the latest)" packet
-                // per unresolved address. With every waiting slot taken the
-                // oldest waiting frame goes, so frames for addresses nobody
-                // answers (a flood from spoofed sources) cannot keep a new
-                // resolution from queueing its frame.
+                // per unresolved address. With every waiting slot taken a
+                // waiting frame goes (this address's oldest, else one of an
+                // address with several, else the oldest: see
+                // `TxPool::drop_oldest_pending`), so frames for addresses
+                // nobody answers (a flood from spoofed sources) cannot keep
+                // a new resolution from queueing its frame.
                 while nfrags <= crate::config::ARP_PENDING
                     && !self.tx.pending_room(nfrags)
-                    && self.tx.drop_oldest_pending()
+                    && self.tx.drop_oldest_pending(eg.iface, eg.via)
                 {
                     self.stats.arp.drop_pending_full += 1;
                 }

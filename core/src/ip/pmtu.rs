@@ -104,6 +104,13 @@ impl PmtuCache {
         let fragment = mtu < floor;
         mtu = mtu.max(floor);
         let (current, fragmenting) = self.path(dst, now).unwrap_or((link_mtu, false));
+        if fragment {
+            // On a link smaller than the floor, the path keeps the link's
+            // MTU but fragments (Linux: min(old_mtu, min_pmtu), locked):
+            // ignoring the report would keep DF set towards a router that
+            // drops every datagram larger than its next hop.
+            mtu = mtu.min(u16::try_from(current).unwrap_or(u16::MAX));
+        }
         // Lower only; at the floor, a report below it turns fragmenting on.
         let lower = usize::from(mtu) < current;
         let starts_fragmenting = usize::from(mtu) == current && fragment && !fragmenting;

@@ -115,7 +115,11 @@ pub(crate) fn limited_reset(
     seq: SeqNumber,
     ack: Option<SeqNumber>,
 ) {
-    if !net.rst_limit.take(now) {
+    // A RST to ourselves (over loopback) reflects nothing: it is never
+    // limited, so a flood from the wire cannot keep a local connect to a
+    // closed port from being refused.
+    let to_us = net.is_local(*remote.ip());
+    if !to_us && !net.rst_limit.take(now) {
         net.stats.tcp.rst_rate_limited += 1;
         return;
     }

@@ -275,6 +275,15 @@ pub(crate) fn on_request_segment(
     if seg.seq_number != req.irs + 1 && seg.segment_len() == 0 {
         return;
     }
+    // A full accept queue takes no more (SYN cookies may have filled it
+    // past the requests the backlog was counted with): the ACK is dropped
+    // and the request kept, so the peer's retransmission, or the one our
+    // SYN-ACK draws, gets in once there is room (Linux's listen overflow).
+    let li = usize::from(req.listener);
+    if unaccepted(tcp, li) >= usize::from(tcp.sockets[li].backlog.unwrap_or(0)) {
+        net.stats.tcp.drop_syn_backlog += 1;
+        return;
+    }
     // The handshake is complete: make the connection. One SYN-ACK, one
     // ACK: a clean RTT sample (Karn).
     let sent =

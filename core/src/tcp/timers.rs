@@ -175,8 +175,12 @@ pub(crate) fn poll_at(s: &TcpSocket, now: Instant) -> Option<Instant> {
     }
     // Without a route, nothing can go before the retransmission timer
     // tries again (see `emit::send`): a delayed ACK's deadline, once
-    // passed, would otherwise stay in the past turn after turn.
-    let can_send = !t.route_blocked;
+    // passed, would otherwise stay in the past turn after turn. Only while
+    // that timer runs, though: once everything is acknowledged it stops,
+    // the flag stays until a send clears it, and an ACK owed then (the
+    // route may well be back) would have no deadline at all; a send that
+    // fails again arms the timer and so blocks again.
+    let can_send = !t.route_blocked || t.retransmit_at.is_none();
     let mut at = earliest(t.retransmit_at.get(), t.persist_at.get());
     if can_send {
         at = earliest(at, t.ack_delayed_until.get());
