@@ -166,11 +166,10 @@ fn wire_ack_flood_suppresses_loopback_connection_refused() {
 /// peer announcing less than 536 (uIP and other small embedded stacks
 /// announce a few hundred bytes) is sent 536-byte segments it said it
 /// cannot take, whenever it connects while cookies are in use. Linux's
-/// msstab has the same floor. Not fixed here: the table has four entries
-/// (two bits of the ISS), and changing them trades this case against
-/// peers between the entries; see the report.
+/// msstab has the same floor. Fixed: the cookie now spends three bits on
+/// the MSS (one on the period, enough for the two accepted), with entries
+/// down to 64.
 #[test]
-#[ignore = "design choice to settle: the cookie MSS table's smallest entry is 536"]
 fn cookie_rounds_small_peer_mss_up_to_536() {
     let mut h = Harness::new(15);
     let l = h.listen(1);

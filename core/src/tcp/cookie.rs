@@ -10,8 +10,8 @@
 //! | bits | holds |
 //! |---|---|
 //! | 31..4 | 28 bits of SipHash-2-4 under the stack's secret key over the 4-tuple, the peer's ISN, the period counter and the MSS index |
-//! | 3..2 | the period counter modulo 4 (which period to check) |
-//! | 1..0 | the MSS index into [`MSS_TABLE`] |
+//! | 3 | the period counter modulo 2 (which of the two accepted periods to check) |
+//! | 2..0 | the MSS index into [`MSS_TABLE`] |
 //!
 //! The period counter is the time in [`PERIOD_SECS`] (64 s) periods; a
 //! cookie is accepted in the period it was made and the next one, so it
@@ -42,14 +42,19 @@ use crate::time::{Duration, Instant};
 use crate::wire::tcp::MAX_SACK_BLOCKS;
 use crate::wire::{IpProtocol, SeqNumber, TcpControl, TcpRepr};
 
-/// The MSS values a cookie can carry (Linux's `msstab`): the peer's MSS is
-/// rounded down to the nearest; a SYN without the option gets 536 (RFC
-/// 9293 §3.7.1).
-pub const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
+/// The MSS values a cookie can carry: the peer's MSS is rounded down to
+/// the nearest (never up: RFC 9293 §3.7.1 forbids segments beyond what the
+/// peer announced); a SYN without the option gets 536. Linux's `msstab`
+/// (536, 1300, 1440, 1460) plus smaller entries for small embedded peers
+/// (uIP, lwIP configurations announce a few hundred bytes), which Linux
+/// would send 536-byte segments.
+pub const MSS_TABLE: [u16; 8] = [64, 128, 256, 536, 1024, 1300, 1440, 1460];
 /// Length of one period of the cookie's time counter, in seconds.
 pub const PERIOD_SECS: u64 = 64;
 /// Periods a cookie is accepted in: the one it was made in and the next.
 pub const PERIODS_ACCEPTED: u32 = 2;
+// One bit of the cookie tells the accepted periods apart.
+const _: () = assert!(PERIODS_ACCEPTED <= 2);
 /// Low bits of the SYN-ACK's TSval that carry the peer's options.
 pub const TS_OPT_BITS: u32 = 5;
 const TS_OPT_MASK: u32 = (1 << TS_OPT_BITS) - 1;
@@ -109,7 +114,7 @@ pub fn make(
 ) -> SeqNumber {
     let p = period(now);
     let m = mac(rng, local, remote, peer_isn, p, mss_index);
-    SeqNumber((m & MAC_MASK) | ((p & 3) << 2) | (mss_index & 3))
+    SeqNumber((m & MAC_MASK) | ((p & 1) << 3) | (mss_index & 7))
 }
 
 /// Checks cookie `iss` of a connection from `remote` to `local` whose SYN
@@ -123,11 +128,11 @@ pub fn check(
     now: Instant,
     iss: SeqNumber,
 ) -> Option<u32> {
-    let (mss_index, tag) = (iss.0 & 3, (iss.0 >> 2) & 3);
+    let (mss_index, tag) = (iss.0 & 7, (iss.0 >> 3) & 1);
     let cur = period(now);
     (0..PERIODS_ACCEPTED)
         .map(|age| cur.wrapping_sub(age))
-        .filter(|p| p & 3 == tag)
+        .filter(|p| p & 1 == tag)
         .any(|p| mac(rng, local, remote, peer_isn, p, mss_index) & MAC_MASK == iss.0 & MAC_MASK)
         .then_some(mss_index)
 }
@@ -330,14 +335,17 @@ mod tests {
         assert_eq!(
             [
                 None,
+                Some(20),
                 Some(100),
+                Some(200),
+                Some(535),
                 Some(1299),
                 Some(1300),
                 Some(1459),
                 Some(9000)
             ]
             .map(idx),
-            [536, 536, 536, 1300, 1440, 1460]
+            [536, 64, 64, 128, 256, 1024, 1300, 1440, 1460]
         );
     }
 
