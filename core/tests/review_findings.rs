@@ -12,27 +12,12 @@ const ISS: u32 = 9000;
 
 /// A SYN from the peer's `port`; returns the SYN-ACK.
 fn syn(h: &mut Harness, port: u16, peer_iss: u32, opts: SynOpts) -> Seg {
-    let mut s = Seg::to_us(TcpControl::Syn, peer_iss, None).with_ports(port, PORT);
-    s.mss = opts.mss;
-    s.window_scale = opts.ws;
-    s.sack_permitted = opts.sack;
-    if opts.ts {
-        s.timestamp = Some((1000, 0));
-    }
-    h.send(&s);
-    let sa = h.take_one();
-    assert!(sa.is_syn() && sa.dst_port == port, "{sa:?}");
-    sa
+    syn_from_port(h, port, peer_iss, opts)
 }
 
-/// The ACK completing the handshake `sa` began.
+/// The ACK completing the handshake `sa` began (window 65535).
 fn ack_of(sa: &Seg, peer_iss: u32) -> Seg {
-    let mut s = Seg::to_us(TcpControl::None, add(peer_iss, 1), Some(add(sa.seq.0, 1)))
-        .with_ports(sa.dst_port, PORT);
-    if let Some((tsval, _)) = sa.timestamp {
-        s.timestamp = Some((1001, tsval));
-    }
-    s
+    handshake_ack(sa, peer_iss, 65535)
 }
 
 /// The listen backlog bounds the accept queue (listen.rs: "a listener

@@ -17,30 +17,12 @@ const ISS: u32 = 9000;
 
 /// A SYN from the peer's `port`, with `opts`; returns the SYN-ACK.
 fn syn(h: &mut Harness, port: u16, peer_iss: u32, opts: SynOpts) -> Seg {
-    let mut s = Seg::to_us(TcpControl::Syn, peer_iss, None).with_ports(port, PORT);
-    s.mss = opts.mss;
-    s.window_scale = opts.ws;
-    s.sack_permitted = opts.sack;
-    if opts.ts {
-        s.timestamp = Some((1000, 0));
-    }
-    h.send(&s);
-    let sa = h.take_one();
-    assert!(sa.is_syn() && sa.dst_port == port, "{sa:?}");
-    assert_eq!(sa.ack, Some(SeqNumber(peer_iss.wrapping_add(1))));
-    sa
+    syn_from_port(h, port, peer_iss, opts)
 }
 
-/// The ACK completing the handshake the SYN-ACK `sa` began, echoing its
-/// TSval if it had one.
+/// The ACK completing the handshake the SYN-ACK `sa` began.
 fn ack_of(sa: &Seg, peer_iss: u32, window: u16) -> Seg {
-    let mut s = Seg::to_us(TcpControl::None, add(peer_iss, 1), Some(add(sa.seq.0, 1)))
-        .with_ports(sa.dst_port, PORT)
-        .with_window(window);
-    if let Some((tsval, _)) = sa.timestamp {
-        s.timestamp = Some((1001, tsval));
-    }
-    s
+    handshake_ack(sa, peer_iss, window)
 }
 
 /// A listener with backlog 2 whose two requests (from ports 41001 and

@@ -830,3 +830,33 @@ pub fn icmp_unreachable(seg: &Seg, reason: wolfip_core::wire::DstUnreachable, mt
     frame[34..].copy_from_slice(&payload);
     frame
 }
+
+/// A SYN from the peer's `port` with `opts` (MSS, window scale, SACK,
+/// timestamps with TSval 1000) to the listener on [`PORT`]; returns the
+/// SYN-ACK, checked to acknowledge the SYN (SYN-cookie and review tests).
+pub fn syn_from_port(h: &mut Harness, port: u16, peer_iss: u32, opts: SynOpts) -> Seg {
+    let mut s = Seg::to_us(TcpControl::Syn, peer_iss, None).with_ports(port, PORT);
+    s.mss = opts.mss;
+    s.window_scale = opts.ws;
+    s.sack_permitted = opts.sack;
+    if opts.ts {
+        s.timestamp = Some((1000, 0));
+    }
+    h.send(&s);
+    let sa = h.take_one();
+    assert!(sa.is_syn() && sa.dst_port == port, "{sa:?}");
+    assert_eq!(sa.ack, Some(SeqNumber(peer_iss.wrapping_add(1))));
+    sa
+}
+
+/// The ACK completing the handshake the SYN-ACK `sa` began, with
+/// `window`, echoing its TSval (as TSecr, TSval 1001) if it had one.
+pub fn handshake_ack(sa: &Seg, peer_iss: u32, window: u16) -> Seg {
+    let mut s = Seg::to_us(TcpControl::None, add(peer_iss, 1), Some(add(sa.seq.0, 1)))
+        .with_ports(sa.dst_port, PORT)
+        .with_window(window);
+    if let Some((tsval, _)) = sa.timestamp {
+        s.timestamp = Some((1001, tsval));
+    }
+    s
+}
